@@ -1,0 +1,10 @@
+export * from './errors.js';
+export * from './schema.js';
+export * from './record.js';
+export type * from './config.js';
+export type * from './source.js';
+export type * from './platform.js';
+export type * from './transform.js';
+export type * from './converter.js';
+export type * from './state.js';
+export type * from './logger.js';
