@@ -1,0 +1,204 @@
+/**
+ * The on-disk record format of the embedded log (version 1). Every record stands alone — length-prefixed and
+ * checksummed — so a reader can find the end of valid data after a crash without any other file.
+ *
+ * ```
+ * field        size  notes (all integers big-endian)
+ * length       4     u32: bytes that follow this field (crc … end of headers)
+ * crc          4     u32: CRC-32 (IEEE, as zlib) of every byte after this field
+ * magic        1     1
+ * attributes   1     0 (reserved)
+ * offset       8     int64
+ * timestamp    8     int64, ms since epoch
+ * keyLength    4     int32, -1 = null key
+ * key          n
+ * valueLength  4     int32, -1 = null value
+ * value        n
+ * headerCount  4     int32
+ * headers      …     per header: keyLength int32, key UTF-8, valueLength int32 (-1 = null), value
+ * ```
+ *
+ * Integers above 2^53 are not representable in offsets/timestamps here (JavaScript numbers); 2^53 records per
+ * partition is not a practical limit.
+ */
+import { crc32 } from 'node:zlib';
+import type { Header } from '../../sdk/record.js';
+
+export const MAGIC = 1;
+/** bytes of a record with null key, null value and no headers */
+export const RECORD_OVERHEAD = 4 + 4 + 1 + 1 + 8 + 8 + 4 + 4 + 4;
+/** upper bound of one record's `length` field; anything bigger is treated as corruption */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+const TWO_32 = 4294967296;
+
+/** The record fields the encoder needs (a PlatformRecord fits). */
+export interface RecordInput {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  timestamp: number;
+  headers?: Header[] | undefined;
+}
+
+/** A record decoded from disk. `key`, `value` and header values are views into the read buffer. */
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Header[];
+}
+
+/** CRC-32 (IEEE) of a byte range, computed natively by zlib (Node ≥ 20.15). */
+export function checksum(buf: Uint8Array): number {
+  return crc32(buf) >>> 0;
+}
+
+function headerValueBytes(v: Buffer | string | null): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length;
+}
+
+/** Size in bytes of a record on disk. */
+export function encodedSize(r: RecordInput): number {
+  let n = RECORD_OVERHEAD + (r.key ? r.key.length : 0) + (r.value ? r.value.length : 0);
+  const hs = r.headers;
+  if (hs) for (let i = 0; i < hs.length; i++) n += 8 + Buffer.byteLength(hs[i]!.key, 'utf8') + headerValueBytes(hs[i]!.value);
+  return n;
+}
+
+function writeInt64(buf: Buffer, n: number, at: number): void {
+  const hi = Math.floor(n / TWO_32);
+  buf.writeInt32BE(hi, at);
+  buf.writeUInt32BE(n - hi * TWO_32, at + 4);
+}
+
+function readInt64(buf: Buffer, at: number): number {
+  return buf.readInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
+}
+
+/**
+ * Writes one record at `at` (the buffer must have `size` bytes free there, as given by `encodedSize`).
+ * Returns the position after the record.
+ */
+export function encodeInto(buf: Buffer, at: number, r: RecordInput, offset: number, size: number): number {
+  const end = at + size;
+  buf.writeUInt32BE(size - 4, at);
+  let p = at + 8;
+  buf[p++] = MAGIC;
+  buf[p++] = 0;
+  writeInt64(buf, offset, p);
+  writeInt64(buf, r.timestamp, p + 8);
+  p += 16;
+  if (r.key === null) {
+    buf.writeInt32BE(-1, p);
+    p += 4;
+  } else {
+    buf.writeInt32BE(r.key.length, p);
+    p += 4;
+    buf.set(r.key, p);
+    p += r.key.length;
+  }
+  if (r.value === null) {
+    buf.writeInt32BE(-1, p);
+    p += 4;
+  } else {
+    buf.writeInt32BE(r.value.length, p);
+    p += 4;
+    buf.set(r.value, p);
+    p += r.value.length;
+  }
+  const hs = r.headers;
+  const count = hs ? hs.length : 0;
+  buf.writeInt32BE(count, p);
+  p += 4;
+  for (let i = 0; i < count; i++) {
+    const h = hs![i]!;
+    const kl = buf.write(h.key, p + 4, 'utf8');
+    buf.writeInt32BE(kl, p);
+    p += 4 + kl;
+    const v = h.value;
+    if (v === null || v === undefined) {
+      buf.writeInt32BE(-1, p);
+      p += 4;
+    } else if (typeof v === 'string') {
+      const vl = buf.write(v, p + 4, 'utf8');
+      buf.writeInt32BE(vl, p);
+      p += 4 + vl;
+    } else {
+      buf.writeInt32BE(v.length, p);
+      buf.set(v, p + 4);
+      p += 4 + v.length;
+    }
+  }
+  if (p !== end) throw new Error(`internal: record encoded to ${p - at} bytes, expected ${size}`);
+  buf.writeUInt32BE(checksum(buf.subarray(at + 8, end)), at + 4);
+  return end;
+}
+
+/** Result codes of `checkRecord` besides a positive size. */
+export const INCOMPLETE = 0;
+export const CORRUPT = -1;
+
+/**
+ * Checks the record starting at `at` within `buf[0, avail)`: returns its total size when it is complete and its
+ * checksum matches, `INCOMPLETE` when more bytes are needed (`neededSize` says how many), `CORRUPT` otherwise.
+ */
+export function checkRecord(buf: Buffer, at: number, avail: number): number {
+  if (avail - at < 4) return INCOMPLETE;
+  const len = buf.readUInt32BE(at);
+  if (len < RECORD_OVERHEAD - 4 || len > MAX_RECORD_BYTES) return CORRUPT;
+  if (avail - at < 4 + len) return INCOMPLETE;
+  if (buf[at + 8] !== MAGIC) return CORRUPT;
+  if (checksum(buf.subarray(at + 8, at + 4 + len)) !== buf.readUInt32BE(at + 4)) return CORRUPT;
+  return 4 + len;
+}
+
+/** Bytes needed to hold the record starting at `at` (4 when even its length is not there yet). */
+export function neededSize(buf: Buffer, at: number, avail: number): number {
+  if (avail - at < 4) return 4;
+  return 4 + buf.readUInt32BE(at);
+}
+
+/** The offset field of a record already checked by `checkRecord`. */
+export function recordOffset(buf: Buffer, at: number): number {
+  return readInt64(buf, at + 10);
+}
+
+/** Decodes a record already checked by `checkRecord`. Throws a RangeError if fields overrun the record. */
+export function decodeRecord(buf: Buffer, at: number): DecodedRecord {
+  const end = at + 4 + buf.readUInt32BE(at);
+  const need = (p: number, n: number) => {
+    if (p + n > end) throw new RangeError('record field overruns the record');
+  };
+  const offset = readInt64(buf, at + 10);
+  const timestamp = readInt64(buf, at + 18);
+  let p = at + 26;
+  const bytes = (): Buffer | null => {
+    need(p, 4);
+    const l = buf.readInt32BE(p);
+    p += 4;
+    if (l < 0) return null;
+    need(p, l);
+    const b = buf.subarray(p, p + l);
+    p += l;
+    return b;
+  };
+  const key = bytes();
+  const value = bytes();
+  need(p, 4);
+  const count = buf.readInt32BE(p);
+  p += 4;
+  const headers: Header[] = [];
+  for (let i = 0; i < count; i++) {
+    need(p, 4);
+    const kl = buf.readInt32BE(p);
+    p += 4;
+    if (kl < 0) throw new RangeError('negative header key length');
+    need(p, kl);
+    const hk = buf.toString('utf8', p, p + kl);
+    p += kl;
+    headers.push({ key: hk, value: bytes() });
+  }
+  return { offset, timestamp, key, value, headers };
+}

@@ -1,0 +1,551 @@
+/**
+ * One partition of a topic: its segment files, the writer (serialized, group-committed appends with fsync per
+ * policy) and cursors that read it.
+ *
+ * Ack invariant, enforced in `#writeCycle`/`#sync`: an `append` promise resolves only after the fsync that covers
+ * its bytes (policy `always` and `interval`), and `highWatermark` — the bound readers in this process see — moves
+ * at the same moment, so nothing is readable here before it is durable.
+ */
+import * as fs from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { TributaryError } from '../../sdk/errors.js';
+import type { Logger } from '../../sdk/logger.js';
+import type { StoredRecord } from '../../sdk/record.js';
+import { decodeRecord, encodedSize, encodeInto, recordOffset, type RecordInput } from './format.js';
+import {
+  closeFd,
+  fdatasync,
+  fstatSize,
+  ftruncate,
+  INDEX_INTERVAL_BYTES,
+  indexFileName,
+  listSegments,
+  recoverSegment,
+  scanRecords,
+  SegmentIndex,
+  segmentFileName,
+  syncDir,
+  writeFully,
+} from './segment.js';
+
+/** When an append is acknowledged. See docs/embedded-log.md. */
+export type FsyncPolicy = 'always' | 'interval' | 'never';
+
+export interface PartitionLogOptions {
+  topic: string;
+  partition: number;
+  dir: string;
+  fsync: FsyncPolicy;
+  fsyncIntervalMs: number;
+  segmentBytes: number;
+  logger?: Logger | undefined;
+}
+
+interface Segment {
+  base: number;
+  /** bytes of valid, written data */
+  size: number;
+  index: SegmentIndex;
+}
+
+interface Pending {
+  records: RecordInput[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** Upper bound of bytes coalesced into one write (one batch may exceed it alone). */
+const MAX_CYCLE_BYTES = 8 * 1024 * 1024;
+
+function open(file: string, flags: string): Promise<number> {
+  return new Promise((resolve, reject) => fs.open(file, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+function writeError(what: string, cause: unknown, retriable: boolean): TributaryError {
+  return new TributaryError('platform.write', `${what}: ${(cause as Error)?.message ?? String(cause)}`, {
+    retriable,
+    cause,
+    hint: retriable ? undefined : 'restart the worker: the embedded log truncates any partial write when it opens',
+  });
+}
+
+/** The writable side of one partition, owned by the process holding the log's writer lock. */
+export class PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly dir: string;
+  #opts: PartitionLogOptions;
+  #segments: Segment[] = [];
+  #fd = -1;
+  #indexFd = -1;
+  /** index entries of the active segment already in its index file */
+  #indexWritten = 0;
+  #lastIndexedPos = 0;
+  /** next offset to assign */
+  #next = 0;
+  /** records below this offset are durable (per policy) and visible to readers */
+  #hw = 0;
+  /** bytes of the active segment known durable */
+  #syncedSize = 0;
+  #queue: Pending[] = [];
+  /** written, waiting for the interval fsync */
+  #unsynced: Pending[] = [];
+  #running = false;
+  #idle: Array<() => void> = [];
+  #syncTimer: NodeJS.Timeout | undefined;
+  #syncDue = false;
+  #broken: TributaryError | undefined;
+  #closed = false;
+  #listeners = new Set<() => void>();
+
+  private constructor(opts: PartitionLogOptions) {
+    this.#opts = opts;
+    this.topic = opts.topic;
+    this.partition = opts.partition;
+    this.dir = opts.dir;
+  }
+
+  /**
+   * Opens a partition for writing: recovers the active (last) segment — keeps the longest valid prefix, truncates a
+   * torn tail — and continues offsets after the last valid record.
+   */
+  static async open(opts: PartitionLogOptions): Promise<PartitionLog> {
+    const log = new PartitionLog(opts);
+    await log.#open();
+    return log;
+  }
+
+  async #open(): Promise<void> {
+    await fsp.mkdir(this.dir, { recursive: true });
+    const bases = await listSegments(this.dir);
+    for (let i = 0; i < bases.length - 1; i++) {
+      const base = bases[i]!;
+      const size = (await fsp.stat(path.join(this.dir, segmentFileName(base)))).size;
+      this.#segments.push({ base, size, index: await SegmentIndex.load(this.dir, base, size) });
+    }
+    if (bases.length === 0) {
+      await this.#createSegment(0);
+      return;
+    }
+    const base = bases[bases.length - 1]!;
+    const file = path.join(this.dir, segmentFileName(base));
+    this.#fd = await open(file, 'r+');
+    const size = await fstatSize(this.#fd);
+    const rec = await recoverSegment(this.#fd, base, size);
+    if (rec.validBytes < size) {
+      this.#opts.logger?.warn('embedded log: truncating invalid tail of segment', {
+        topic: this.topic,
+        partition: this.partition,
+        segment: segmentFileName(base),
+        validBytes: rec.validBytes,
+        droppedBytes: size - rec.validBytes,
+        reason: rec.status,
+      });
+      await ftruncate(this.#fd, rec.validBytes);
+      await fdatasync(this.#fd);
+    }
+    // the sparse index of the active segment is always rebuilt from the scan
+    this.#indexFd = await open(path.join(this.dir, indexFileName(base)), 'w');
+    const ib = rec.index.encode();
+    if (ib.length) await writeFully(this.#indexFd, ib, 0);
+    this.#indexWritten = rec.index.length;
+    this.#lastIndexedPos = rec.index.length ? rec.index.lookup(Number.MAX_SAFE_INTEGER) : 0;
+    this.#segments.push({ base, size: rec.validBytes, index: rec.index });
+    this.#next = rec.nextOffset;
+    this.#hw = rec.nextOffset;
+    this.#syncedSize = rec.validBytes;
+  }
+
+  async #createSegment(base: number): Promise<void> {
+    const file = path.join(this.dir, segmentFileName(base));
+    this.#fd = await open(file, 'wx+');
+    this.#indexFd = await open(path.join(this.dir, indexFileName(base)), 'w');
+    this.#indexWritten = 0;
+    this.#lastIndexedPos = 0;
+    this.#syncedSize = 0;
+    this.#segments.push({ base, size: 0, index: new SegmentIndex() });
+    if (this.#opts.fsync !== 'never') await syncDir(this.dir);
+  }
+
+  get #active(): Segment {
+    return this.#segments[this.#segments.length - 1]!;
+  }
+
+  /** Offset the next appended record gets. */
+  get nextOffset(): number {
+    return this.#next;
+  }
+
+  /** End of what readers in this process see: every record below it is durable per the fsync policy. */
+  get highWatermark(): number {
+    return this.#hw;
+  }
+
+  /** Offset of the first record still stored. */
+  get startOffset(): number {
+    return this.#segments[0]!.base;
+  }
+
+  /** Segments as readers need them: base offset, file path, index. */
+  segments(): ReadonlyArray<{ base: number; file: string; index: SegmentIndex }> {
+    return this.#segments.map((s) => ({ base: s.base, file: path.join(this.dir, segmentFileName(s.base)), index: s.index }));
+  }
+
+  /** Calls `fn` after the high watermark moves; returns an unsubscribe function. */
+  onAppend(fn: () => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  /**
+   * Appends records in order, after every append called before. Resolves once they are durable per the fsync
+   * policy; rejects with `platform.write` (retriable when nothing of the batch remains in the log).
+   */
+  append(records: RecordInput[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new TributaryError('platform.write', 'the embedded log is closed'));
+    if (this.#broken) return Promise.reject(this.#broken);
+    if (records.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ records, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  #kick(): void {
+    if (this.#running) return;
+    this.#running = true;
+    void this.#run();
+  }
+
+  async #run(): Promise<void> {
+    for (;;) {
+      try {
+        if (this.#queue.length > 0) await this.#writeCycle();
+        else if (this.#unsynced.length > 0 && (this.#syncDue || this.#closed)) await this.#sync();
+        else break;
+      } catch (e) {
+        // #writeCycle and #sync settle their own promises; anything here is a bug, keep the loop alive
+        this.#opts.logger?.error('embedded log: writer loop error', { topic: this.topic, partition: this.partition, error: String(e) });
+      }
+    }
+    this.#running = false;
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const f of idle) f();
+  }
+
+  #take(): Pending[] {
+    const out: Pending[] = [];
+    let bytes = 0;
+    while (this.#queue.length > 0) {
+      const p = this.#queue[0]!;
+      let b = 0;
+      for (const r of p.records) b += encodedSize(r);
+      if (out.length > 0 && bytes + b > MAX_CYCLE_BYTES) break;
+      out.push(this.#queue.shift()!);
+      bytes += b;
+    }
+    return out;
+  }
+
+  async #writeCycle(): Promise<void> {
+    if (this.#broken) {
+      for (const p of this.#queue.splice(0)) p.reject(this.#broken);
+      return;
+    }
+    const batch = this.#take();
+    let count = 0;
+    let total = 0;
+    const sizes: number[] = [];
+    for (const p of batch) {
+      for (const r of p.records) {
+        const s = encodedSize(r);
+        sizes.push(s);
+        total += s;
+        count++;
+      }
+    }
+    try {
+      if (this.#active.size > 0 && this.#active.size + total > this.#opts.segmentBytes) await this.#roll();
+    } catch (e) {
+      this.#fail(batch, writeError(`cannot roll a segment of ${this.topic}-${this.partition}`, e, false));
+      return;
+    }
+    const seg = this.#active;
+    const start = seg.size;
+    const buf = Buffer.allocUnsafe(total);
+    const indexBefore = seg.index.length;
+    let lastIndexed = this.#lastIndexedPos;
+    let at = 0;
+    let offset = this.#next;
+    let i = 0;
+    for (const p of batch) {
+      for (const r of p.records) {
+        const filePos = start + at;
+        if (filePos - lastIndexed >= INDEX_INTERVAL_BYTES) {
+          seg.index.add(offset - seg.base, filePos);
+          lastIndexed = filePos;
+        }
+        at = encodeInto(buf, at, r, offset, sizes[i++]!);
+        offset++;
+      }
+    }
+    const policy = this.#opts.fsync;
+    try {
+      await writeFully(this.#fd, buf, start);
+      if (policy === 'always') await fdatasync(this.#fd);
+    } catch (e) {
+      await this.#undo(start, batch, e, false);
+      return;
+    }
+    seg.size = start + total;
+    this.#next = offset;
+    this.#lastIndexedPos = lastIndexed;
+    if (seg.index.length > indexBefore) {
+      // advisory; a failure here only costs readers a longer scan
+      try {
+        await writeFully(this.#indexFd, seg.index.encode(this.#indexWritten), this.#indexWritten * 8);
+        this.#indexWritten = seg.index.length;
+      } catch (e) {
+        this.#opts.logger?.warn('embedded log: cannot write index entries', { topic: this.topic, partition: this.partition, error: String(e) });
+      }
+    }
+    if (policy === 'interval') {
+      this.#unsynced.push(...batch);
+      this.#armSyncTimer();
+      return;
+    }
+    this.#syncedSize = seg.size;
+    this.#publish(offset);
+    for (const p of batch) p.resolve();
+  }
+
+  /**
+   * After a failed write or fsync: cuts the active segment back to `size` and rejects `rejected` (retriable, as
+   * none of their bytes remain). `resetNext` also moves the next offset back to the high watermark (after a failed
+   * interval fsync, when written-but-unsynced records are dropped). If even that fails the partition is unusable.
+   */
+  async #undo(size: number, rejected: Pending[], cause: unknown, resetNext: boolean): Promise<void> {
+    try {
+      await ftruncate(this.#fd, size);
+      await fdatasync(this.#fd);
+      this.#active.size = size;
+      this.#active.index.truncate(size);
+      if (resetNext) this.#next = this.#hw;
+      this.#fail(rejected, writeError(`cannot write to ${this.topic}-${this.partition}`, cause, true));
+    } catch (e) {
+      this.#broken = writeError(`the embedded log partition ${this.topic}-${this.partition} is unusable after a failed write`, e, false);
+      this.#fail(rejected, this.#broken);
+    }
+  }
+
+  #fail(batch: Pending[], err: TributaryError): void {
+    for (const p of batch) p.reject(err);
+  }
+
+  #publish(hw: number): void {
+    this.#hw = hw;
+    for (const f of this.#listeners) {
+      try {
+        f();
+      } catch {
+        /* a listener's problem */
+      }
+    }
+  }
+
+  #armSyncTimer(): void {
+    if (this.#syncTimer !== undefined) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      this.#syncDue = true;
+      this.#kick();
+    }, this.#opts.fsyncIntervalMs);
+  }
+
+  /** fsyncs the active segment and acknowledges everything written before. Runs inside the writer loop. */
+  async #sync(): Promise<void> {
+    this.#syncDue = false;
+    if (this.#syncTimer !== undefined) {
+      clearTimeout(this.#syncTimer);
+      this.#syncTimer = undefined;
+    }
+    const covered = this.#unsynced;
+    if (covered.length === 0 && this.#syncedSize === this.#active.size) return;
+    const size = this.#active.size;
+    const next = this.#next;
+    try {
+      await fdatasync(this.#fd);
+    } catch (e) {
+      this.#unsynced = [];
+      await this.#undo(this.#syncedSize, covered, e, true);
+      return;
+    }
+    this.#unsynced = [];
+    this.#syncedSize = size;
+    this.#publish(next);
+    for (const p of covered) p.resolve();
+  }
+
+  async #roll(): Promise<void> {
+    if (this.#opts.fsync === 'interval') {
+      await this.#sync();
+      if (this.#broken) throw this.#broken;
+    } else if (this.#opts.fsync === 'never') this.#syncedSize = this.#active.size;
+    if (this.#opts.fsync !== 'never') await fdatasync(this.#indexFd);
+    await closeFd(this.#fd);
+    await closeFd(this.#indexFd);
+    this.#fd = -1;
+    this.#indexFd = -1;
+    this.#opts.logger?.debug('embedded log: rolling segment', { topic: this.topic, partition: this.partition, base: this.#next });
+    await this.#createSegment(this.#next);
+  }
+
+  /**
+   * Waits until every append queued so far has been written and acknowledged, forcing the interval fsync now; with
+   * policy `never` it fsyncs too.
+   */
+  async flush(): Promise<void> {
+    do {
+      this.#syncDue = true;
+      this.#kick();
+      await this.#whenIdle();
+    } while (this.#unsynced.length > 0 && !this.#broken);
+    if (this.#opts.fsync === 'never' && this.#fd >= 0) {
+      try {
+        await fdatasync(this.#fd);
+      } catch (e) {
+        throw writeError(`cannot fsync ${this.topic}-${this.partition}`, e, true);
+      }
+    }
+  }
+
+  #whenIdle(): Promise<void> {
+    if (!this.#running) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** Writes out everything queued, fsyncs, closes the files. Appends after close are rejected. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#kick();
+    await this.#whenIdle();
+    if (this.#syncTimer !== undefined) clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
+    if (this.#fd >= 0) {
+      try {
+        await fdatasync(this.#fd);
+      } catch (e) {
+        this.#opts.logger?.warn('embedded log: fsync at close failed', { topic: this.topic, partition: this.partition, error: String(e) });
+      }
+      await closeFd(this.#fd).catch(() => undefined);
+    }
+    if (this.#indexFd >= 0) await closeFd(this.#indexFd).catch(() => undefined);
+    this.#fd = -1;
+    this.#indexFd = -1;
+    this.#listeners.clear();
+  }
+}
+
+/** Where a reader of one partition is. */
+export interface CursorState {
+  /** next offset wanted */
+  offset: number;
+  segBase?: number;
+  pos?: number;
+  fd?: number;
+}
+
+/** What a partition reader needs to know about the partition: its segments and, in the writer's process, its bound. */
+export interface PartitionSource {
+  topic: string;
+  partition: number;
+  /** current segments, ascending by base */
+  segments(): Promise<ReadonlyArray<{ base: number; file: string; index: SegmentIndex | (() => Promise<SegmentIndex>) }>>;
+  /** exclusive offset bound; undefined = up to the last valid record in the files */
+  highWatermark(): number | undefined;
+}
+
+/**
+ * Reads up to `max` records at or after `cursor.offset` and advances the cursor. Returns fewer (or none) when
+ * the partition has no more for now. The cursor keeps a file open: call `closeCursor` when done.
+ */
+export async function readFromCursor(src: PartitionSource, cursor: CursorState, max: number): Promise<StoredRecord[]> {
+  const out: StoredRecord[] = [];
+  const hw = src.highWatermark();
+  if (hw !== undefined && cursor.offset >= hw) return out;
+  let segs = await src.segments();
+  if (segs.length === 0) return out;
+  for (let guard = 0; guard < 10_000 && out.length < max; guard++) {
+    // position the cursor
+    if (cursor.segBase === undefined || cursor.pos === undefined || cursor.fd === undefined) {
+      let i = segs.length - 1;
+      while (i > 0 && segs[i]!.base > cursor.offset) i--;
+      const seg = segs[i]!;
+      if (cursor.offset < seg.base) cursor.offset = seg.base; // older data is gone
+      let fd: number;
+      try {
+        fd = await open(seg.file, 'r');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return out;
+        throw e;
+      }
+      const idx = typeof seg.index === 'function' ? await seg.index() : seg.index;
+      cursor.fd = fd;
+      cursor.segBase = seg.base;
+      cursor.pos = idx.lookup(cursor.offset - seg.base);
+    }
+    const fd = cursor.fd;
+    const size = await fstatSize(fd);
+    const startPos = cursor.pos;
+    let reset = false;
+    const { pos, status } = await scanRecords(fd, startPos, size, (buf, at, _sz, filePos) => {
+      const off = recordOffset(buf, at);
+      if (hw !== undefined && off >= hw) return false;
+      if (off < cursor.offset) {
+        return true;
+      }
+      if (off > cursor.offset && filePos === startPos && startPos !== 0 && out.length === 0) {
+        // the index pointed past what we want: start the segment over
+        reset = true;
+        return false;
+      }
+      if (out.length >= max) return false;
+      const r = decodeRecord(buf, at);
+      out.push({ topic: src.topic, partition: src.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
+      cursor.offset = r.offset + 1;
+      return true;
+    });
+    if (reset || (status === 'corrupt' && pos === startPos && startPos !== 0)) {
+      // the sparse index pointed somewhere unusable: scan the segment from its start
+      cursor.pos = 0;
+      continue;
+    }
+    cursor.pos = pos;
+    if (status === 'stopped') break;
+    if (hw !== undefined && cursor.offset >= hw) break;
+    // end of this segment's data for now: move on if a later segment exists
+    segs = await src.segments();
+    const nextSeg = segs.find((s) => s.base > cursor.segBase!);
+    if (nextSeg === undefined) break;
+    if (status !== 'end' && cursor.offset < nextSeg.base) {
+      // invalid bytes at the end of a closed segment (only after a crash of the writer with fsync=never)
+      break;
+    }
+    await closeFd(fd).catch(() => undefined);
+    cursor.fd = undefined;
+    cursor.segBase = undefined;
+    cursor.pos = undefined;
+    if (cursor.offset < nextSeg.base) cursor.offset = nextSeg.base;
+  }
+  return out;
+}
+
+export async function closeCursor(cursor: CursorState): Promise<void> {
+  if (cursor.fd !== undefined) await closeFd(cursor.fd).catch(() => undefined);
+  cursor.fd = undefined;
+  cursor.segBase = undefined;
+  cursor.pos = undefined;
+}
