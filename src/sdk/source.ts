@@ -1,4 +1,4 @@
-import type { ConfigSpec, ResolvedConfig } from './config.js';
+import type { ConfigProblem, ConfigSpec, ResolvedConfig } from './config.js';
 import type { SourceOffset, SourcePartition, SourceRecord } from './record.js';
 import type { Logger } from './logger.js';
 
@@ -66,4 +66,9 @@ export interface SourcePlugin {
   /** the runtime-level default for tasks.max etc. may be overridden here */
   createConnector(): SourceConnector;
   createTask(): SourceTask;
+  /**
+   * Optional checks with I/O run at CREATE time after the spec validated (e.g. can we connect and log in, does
+   * the table exist), so a wrong password or an unreachable host is reported before anything is created.
+   */
+  check?(config: ResolvedConfig): Promise<ConfigProblem[]>;
 }

@@ -1,0 +1,205 @@
+import { Schemas, type Schema } from '../../sdk/schema.js';
+import { TributaryError } from '../../sdk/errors.js';
+
+/** PostgreSQL column metadata as read from pg_attribute/pg_type (or a result's field description). */
+export interface PgColumn {
+  name: string;
+  typeOid: number;
+  typeName: string;
+  /** 'b' base, 'e' enum, 'd' domain, 'c' composite, 'r' range… */
+  typeType: string;
+  typeCategory: string;
+  typmod: number;
+  notNull: boolean;
+  /** for domains: the base type's name */
+  baseTypeName?: string;
+}
+
+export type NumericMapping = 'none' | 'precision_only' | 'best_fit' | 'best_fit_eager_double';
+
+export interface ColumnCodec {
+  schema: Schema;
+  /** PostgreSQL text output → Connect value */
+  parse: (text: string) => unknown;
+}
+
+/** Java's PGStatement.DATE_POSITIVE_INFINITY / DATE_NEGATIVE_INFINITY, which the JDBC driver returns for ±infinity. */
+export const PG_POSITIVE_INFINITY_MS = 9223372036825200000n;
+export const PG_NEGATIVE_INFINITY_MS = -9223372036832400000n;
+
+const MS_PER_DAY = 86_400_000;
+
+/** "2024-03-10 02:30:00.123456+01" / "2024-03-10 02:30:00" / "2024-03-10T…" → parts (no time zone applied). */
+export function parseTimestampParts(text: string): { y: number; mo: number; d: number; h: number; mi: number; s: number; micros: number; offsetSec: number | null; bc: boolean } | null {
+  const m = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::?(\d\d))?(?::(\d\d))?)?( BC)?$/.exec(text);
+  if (!m) return null;
+  const frac = m[7] ? Number(m[7].padEnd(6, '0')) : 0;
+  let offsetSec: number | null = null;
+  if (m[8]) offsetSec = (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0));
+  return { y: Number(m[1]), mo: Number(m[2]), d: Number(m[3]), h: Number(m[4]), mi: Number(m[5]), s: Number(m[6]), micros: frac, offsetSec, bc: !!m[12] };
+}
+
+/** Offset (seconds east of UTC) of a time zone at a given UTC instant. */
+export function zoneOffsetSec(timeZone: string, utcMs: number): number {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC' || timeZone === 'GMT') return 0;
+  const dtf = zoneFormatter(timeZone);
+  const parts: Record<string, number> = {};
+  for (const p of dtf.formatToParts(new Date(utcMs))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour! % 24, parts.minute!, parts.second!);
+  return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 1000);
+}
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function zoneFormatter(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+/**
+ * Exact instant of a timestamp text: epoch seconds and microseconds within the second.
+ * Values without an offset are local times in `timeZone` (db.timezone); DST gaps resolve like java.time.
+ */
+export function timestampToInstant(text: string, timeZone: string): { epochSec: number; micros: number } | 'infinity' | '-infinity' {
+  if (text === 'infinity') return 'infinity';
+  if (text === '-infinity') return '-infinity';
+  const p = parseTimestampParts(text);
+  if (!p) throw new TributaryError('source.query', `Cannot parse timestamp '${text}'`);
+  const year = p.bc ? 1 - p.y : p.y;
+  const fixedLocal = new Date(0);
+  fixedLocal.setUTCFullYear(year, p.mo - 1, p.d);
+  fixedLocal.setUTCHours(p.h, p.mi, p.s, 0);
+  const lsec = Math.floor(fixedLocal.getTime() / 1000);
+  if (p.offsetSec !== null) return { epochSec: lsec - p.offsetSec, micros: p.micros };
+  let off = zoneOffsetSec(timeZone, lsec * 1000);
+  let epoch = lsec - off;
+  const off2 = zoneOffsetSec(timeZone, epoch * 1000);
+  if (off2 !== off) {
+    off = off2;
+    epoch = lsec - off;
+  }
+  return { epochSec: epoch, micros: p.micros };
+}
+
+function parseDateDays(text: string): number {
+  if (text === 'infinity' || text === '-infinity') {
+    throw new TributaryError('source.query', `Date '${text}' cannot be represented as a Connect Date`, { hint: 'filter it out with a query, or cast the column' });
+  }
+  const m = /^(\d{4,})-(\d\d)-(\d\d)( BC)?$/.exec(text);
+  if (!m) throw new TributaryError('source.query', `Cannot parse date '${text}'`);
+  const d = new Date(0);
+  d.setUTCFullYear(m[4] ? 1 - Number(m[1]) : Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return Math.floor(d.getTime() / MS_PER_DAY);
+}
+
+function parseTimeMs(text: string): number {
+  const m = /^(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?/.exec(text);
+  if (!m) throw new TributaryError('source.query', `Cannot parse time '${text}'`);
+  return (Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3])) * 1000 + (m[4] ? Math.floor(Number(m[4].padEnd(6, '0')) / 1000) : 0);
+}
+
+function parseBytea(text: string): Buffer {
+  if (text.startsWith('\\x')) return Buffer.from(text.slice(2), 'hex');
+  // escape format (bytea_output=escape)
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 92 && text[i + 1] === '\\') {
+      out.push(92);
+      i++;
+    } else if (c === 92) {
+      out.push(parseInt(text.slice(i + 1, i + 4), 8));
+      i += 3;
+    } else out.push(c);
+  }
+  return Buffer.from(out);
+}
+
+function int64(text: string): bigint | number {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+function numericDecimal(scale: number) {
+  return (text: string): string => {
+    if (text === 'NaN' || text === 'Infinity' || text === '-Infinity') {
+      throw new TributaryError('source.query', `NUMERIC value ${text} cannot be represented as a Connect Decimal`, { hint: "use numeric.mapping=best_fit_eager_double, or a query that maps it" });
+    }
+    return text;
+  };
+}
+
+/**
+ * Maps a PostgreSQL column to a Connect schema and a parser from its text form, following Confluent's JDBC
+ * source mapping (GenericDatabaseDialect/PostgreSqlDatabaseDialect). No silent precision loss: NUMERIC without
+ * precision becomes a string (Connect Decimal needs a fixed scale), and timestamps keep what Connect's
+ * millisecond Timestamp type can hold (the offset keeps microseconds).
+ */
+export function codecFor(col: PgColumn, numericMapping: NumericMapping, timeZone: string): ColumnCodec {
+  const optional = !col.notNull;
+  const t = col.typeType === 'd' && col.baseTypeName ? col.baseTypeName : col.typeName;
+  switch (t) {
+    case 'bool':
+      return { schema: Schemas.boolean(optional), parse: (s) => s === 't' || s === 'true' };
+    case 'int2':
+      return { schema: Schemas.int16(optional), parse: Number };
+    case 'int4':
+      return { schema: Schemas.int32(optional), parse: Number };
+    case 'int8':
+    case 'oid':
+      return { schema: Schemas.int64(optional), parse: int64 };
+    case 'float4':
+      return { schema: Schemas.float32(optional), parse: parseFloatPg };
+    case 'float8':
+      return { schema: Schemas.float64(optional), parse: parseFloatPg };
+    case 'numeric': {
+      if (col.typmod < 0) {
+        if (numericMapping === 'best_fit_eager_double') return { schema: Schemas.float64(optional), parse: parseFloatPg };
+        return { schema: Schemas.string(optional), parse: (s) => s };
+      }
+      const precision = ((col.typmod - 4) >> 16) & 0xffff;
+      const scale = (col.typmod - 4) & 0xffff;
+      if (numericMapping !== 'none') {
+        if (scale === 0 && precision < 19) {
+          if (precision < 3) return { schema: Schemas.int8(optional), parse: Number };
+          if (precision < 5) return { schema: Schemas.int16(optional), parse: Number };
+          if (precision < 10) return { schema: Schemas.int32(optional), parse: Number };
+          return { schema: Schemas.int64(optional), parse: int64 };
+        }
+        if ((numericMapping === 'best_fit' && scale > 0 && precision <= 15) || numericMapping === 'best_fit_eager_double') {
+          return { schema: Schemas.float64(optional), parse: parseFloatPg };
+        }
+      }
+      return { schema: Schemas.decimal(scale, optional), parse: numericDecimal(scale) };
+    }
+    case 'bytea':
+      return { schema: Schemas.bytes(optional), parse: parseBytea };
+    case 'date':
+      return { schema: Schemas.date(optional), parse: parseDateDays };
+    case 'time':
+    case 'timetz':
+      return { schema: Schemas.time(optional), parse: parseTimeMs };
+    case 'timestamp':
+    case 'timestamptz':
+      return {
+        schema: Schemas.timestamp(optional),
+        parse: (s) => {
+          const i = timestampToInstant(s, timeZone);
+          if (i === 'infinity') return PG_POSITIVE_INFINITY_MS;
+          if (i === '-infinity') return PG_NEGATIVE_INFINITY_MS;
+          return i.epochSec * 1000 + Math.floor(i.micros / 1000);
+        },
+      };
+    default:
+      return { schema: Schemas.string(optional), parse: (s) => s };
+  }
+}
+
+function parseFloatPg(s: string): number {
+  if (s === 'NaN') return NaN;
+  if (s === 'Infinity') return Infinity;
+  if (s === '-Infinity') return -Infinity;
+  return Number(s);
+}

@@ -1,0 +1,373 @@
+import type pg from 'pg';
+import { TributaryError } from '../../sdk/errors.js';
+import type { SourceOffset, SourcePartition, SourceRecord } from '../../sdk/record.js';
+import { Schemas, type Schema } from '../../sdk/schema.js';
+import { finishedIn, parseSnapshot, tableMeta, type TableRef } from './catalog.js';
+import { quoteIdent, quoteLiteral, classifyPgError } from './pg-connect.js';
+import { codecFor, timestampToInstant, type ColumnCodec, type NumericMapping, type PgColumn } from './pg-types.js';
+import type { Mode } from './spec.js';
+
+export interface QuerierSettings {
+  mode: Mode;
+  topicPrefix: string;
+  incrementingColumn: string;
+  timestampColumns: string[];
+  timestampInitial: number | null;
+  timestampDelayMs: number;
+  validateNonNull: boolean;
+  batchMaxRows: number;
+  numericMapping: NumericMapping;
+  timeZone: string;
+  querySuffix: string;
+  quote: boolean;
+  database: string;
+}
+
+/**
+ * Rows of transactions that were still in progress when a batch was read, and that may hold keys at or below the
+ * watermark: when they finish, the range (from, watermark] is read again for rows they wrote.
+ */
+interface Pending {
+  /** order-key tuple (as query parameters) the pending range starts after; null = from the first row */
+  from: string[] | null;
+  /** 64-bit transaction ids (as decimal text) */
+  xids: string[];
+}
+
+interface Position {
+  /** order-key tuple of the last row emitted, or null before the first */
+  key: string[] | null;
+  pending: Pending | null;
+}
+
+const PENDING_KEY = 'tributary.pending';
+const TS_TEXT_KEY = 'tributary.timestamp';
+
+/**
+ * Reads one table (or the custom query) in the configured mode, one batch per `fetch`.
+ *
+ * Every batch runs in one REPEATABLE READ READ ONLY transaction whose first statement takes the snapshot. Unlike
+ * Confluent's connector, which silently misses a row whose transaction commits after a row with a later id or
+ * timestamp was read, this querier remembers the transactions in progress at each read (pg_current_snapshot's
+ * xip list) and, once they have finished, reads the range they could have written below the watermark again,
+ * filtered on `xmin`. Custom-query mode has no `xmin` to filter on and keeps Confluent's behaviour.
+ */
+export class TableQuerier {
+  readonly partition: SourcePartition;
+  readonly topic: string;
+  readonly label: string;
+  nextPollAt = 0;
+  #codecs: ColumnCodec[] = [];
+  #schema: Schema | null = null;
+  #pos: Position = { key: null, pending: null };
+  #sql = { main: '', first: '', reread: '', rereadFromStart: '' };
+  #keyIdx: number[] = [];
+  #columnsCount = 0;
+  #tsType: 'timestamp' | 'timestamptz' | null = null;
+  #initialized = false;
+
+  constructor(
+    readonly s: QuerierSettings,
+    readonly table: TableRef | null,
+    readonly query: string | null,
+  ) {
+    if (table) {
+      this.partition = { protocol: '1', table: `${s.database}.${table.schema}.${table.table}` };
+      this.topic = s.topicPrefix + table.table;
+      this.label = `${table.schema}.${table.table}`;
+    } else {
+      this.partition = { query: 'query' };
+      this.topic = s.topicPrefix;
+      this.label = 'query';
+    }
+  }
+
+  #q(name: string): string {
+    return this.s.quote || !/^[a-z_][a-z0-9_$]*$/.test(name) ? quoteIdent(name) : name;
+  }
+
+  get #incremental(): boolean {
+    return this.s.mode !== 'bulk';
+  }
+  get #usesTs(): boolean {
+    return this.s.mode === 'timestamp' || this.s.mode === 'timestamp+incrementing';
+  }
+  get #usesInc(): boolean {
+    return this.s.mode === 'incrementing' || this.s.mode === 'timestamp+incrementing';
+  }
+
+  /** Loads column metadata, checks the mode's columns, builds the SQL, restores the stored offset. */
+  async init(client: pg.Client, stored: SourceOffset | null): Promise<void> {
+    const s = this.s;
+    let columns: PgColumn[];
+    let from: string;
+    if (this.table) {
+      const meta = await tableMeta(client, this.table);
+      columns = meta.columns;
+      from = `${quoteIdent(this.table.schema)}.${quoteIdent(this.table.table)}`;
+      if (this.#usesInc && !s.incrementingColumn) {
+        if (!meta.autoIncrement) {
+          throw new TributaryError('config.invalid', `No auto-incrementing column found in ${this.label} to use for incrementing mode`, {
+            key: 'incrementing.column.name',
+            hint: 'set incrementing.column.name to a strictly increasing NOT NULL column',
+          });
+        }
+        s.incrementingColumn = meta.autoIncrement;
+      }
+    } else {
+      const r = await client.query({ text: `SELECT * FROM (${this.query}) AS tributary_q LIMIT 0`, rowMode: 'array' }).catch((e) => {
+        throw classifyPgError(e, 'Checking the query');
+      });
+      columns = r.fields.map((f) => ({ name: f.name, typeOid: f.dataTypeID, typeName: '', typeType: 'b', typeCategory: '', typmod: f.dataTypeModifier, notNull: false }));
+      const names = await client.query({ text: 'SELECT oid::int, typname FROM pg_type WHERE oid = ANY($1::oid[])', values: [columns.map((c) => c.typeOid)], rowMode: 'array' });
+      const byOid = new Map((names.rows as string[][]).map(([o, n]) => [Number(o), n!]));
+      for (const c of columns) c.typeName = byOid.get(c.typeOid) ?? 'text';
+      from = `(${this.query}) AS tributary_q`;
+    }
+    const byName = new Map(columns.map((c, i) => [c.name, i]));
+    const need = (name: string, key: string): PgColumn => {
+      const i = byName.get(name);
+      if (i === undefined) {
+        throw new TributaryError('config.invalid', `Column '${name}' (${key}) not found in ${this.label}`, { key, hint: `columns: ${columns.map((c) => c.name).join(', ')}` });
+      }
+      const col = columns[i]!;
+      if (s.validateNonNull && this.table && !col.notNull) {
+        throw new TributaryError('config.invalid', `Cannot make incremental queries using ${key === 'incrementing.column.name' ? 'incrementing' : 'timestamp'} column ${name} on ${this.label} because this column is nullable.`, {
+          key,
+          hint: 'make the column NOT NULL, or set validate.non.null=false',
+        });
+      }
+      return col;
+    };
+    this.#codecs = columns.map((c) => codecFor(c, s.numericMapping, s.timeZone));
+    this.#schema = Schemas.struct(
+      columns.map((c, i) => ({ name: c.name, schema: this.#codecs[i]!.schema })),
+      this.table ? this.table.table : undefined,
+    );
+
+    // order key expressions
+    const keyExprs: string[] = [];
+    const keyCasts: string[] = [];
+    const selectExtra: string[] = [];
+    if (this.#usesTs) {
+      const tsCols = s.timestampColumns.map((n) => need(n, 'timestamp.column.name'));
+      const t0 = tsCols[0]!;
+      const tname = t0.baseTypeName ?? t0.typeName;
+      if (tname !== 'timestamp' && tname !== 'timestamptz') {
+        throw new TributaryError('config.invalid', `Timestamp column ${t0.name} of ${this.label} has type ${tname}`, { key: 'timestamp.column.name', hint: 'use a timestamp or timestamptz column' });
+      }
+      this.#tsType = tname === 'timestamptz' ? 'timestamptz' : 'timestamp';
+      const expr = tsCols.length === 1 ? this.#q(t0.name) : `COALESCE(${tsCols.map((c) => this.#q(c.name)).join(', ')})`;
+      keyExprs.push(expr);
+      // parameters are UTC instants; converted to the column's type so an index on it can be used
+      keyCasts.push(this.#tsType === 'timestamptz' ? '$::timestamptz' : `($::timestamptz AT TIME ZONE ${quoteLiteral(s.timeZone)})`);
+      selectExtra.push(this.#tsType === 'timestamptz' ? `(${expr})::text` : `((${expr}) AT TIME ZONE ${quoteLiteral(s.timeZone)})::text`);
+    }
+    if (this.#usesInc) {
+      const inc = need(s.incrementingColumn, 'incrementing.column.name');
+      const tname = inc.baseTypeName ?? inc.typeName;
+      if (!['int2', 'int4', 'int8', 'numeric', 'oid'].includes(tname)) {
+        throw new TributaryError('config.invalid', `Incrementing column ${inc.name} of ${this.label} has type ${tname}`, { key: 'incrementing.column.name', hint: 'use an integer column' });
+      }
+      keyExprs.push(this.#q(inc.name));
+      keyCasts.push(tname === 'numeric' ? '$::numeric' : '$::int8');
+      selectExtra.push(`${this.#q(inc.name)}::text`);
+    }
+    const cols = columns.map((c) => this.#q(c.name)).join(', ');
+    const select = `SELECT ${cols}${selectExtra.length ? ', ' + selectExtra.join(', ') : ''} FROM ${from}`;
+    this.#keyIdx = selectExtra.map((_, i) => columns.length + i);
+    this.#columnsCount = columns.length;
+    const tuple = (xs: string[]) => (xs.length === 1 ? xs[0]! : `(${xs.join(', ')})`);
+    const params = (start: number) => keyCasts.map((c, i) => c.replace('$', `$${start + i}`));
+    const suffix = s.querySuffix ? ' ' + s.querySuffix : '';
+    const k = keyCasts.length;
+    if (!this.#incremental) {
+      this.#sql.main = select + suffix;
+      this.#sql.first = this.#sql.main;
+    } else {
+      const order = ` ORDER BY ${keyExprs.join(', ')} LIMIT ${s.batchMaxRows}${suffix}`;
+      // the upper bound (now - timestamp.delay.interval.ms) is always the last parameter
+      const upper = (n: number) => (this.#usesTs ? `${keyExprs[0]} < ${keyCasts[0]!.replace('$', `$${n}`)}` : '');
+      this.#sql.main = `${select} WHERE ${tuple(keyExprs)} > ${tuple(params(1))}${this.#usesTs ? ' AND ' + upper(k + 1) : ''}${order}`;
+      this.#sql.first = `${select}${this.#usesTs ? ' WHERE ' + upper(1) : ''}${order}`;
+      if (this.table) {
+        const inXids = (n: number) => `xmin::text::bigint = ANY($${n}::bigint[])`;
+        const orderAll = ` ORDER BY ${keyExprs.join(', ')}`;
+        this.#sql.reread = `${select} WHERE ${tuple(keyExprs)} > ${tuple(params(1))} AND ${tuple(keyExprs)} <= ${tuple(params(1 + k))} AND ${inXids(1 + 2 * k)}${orderAll}`;
+        this.#sql.rereadFromStart = `${select} WHERE ${tuple(keyExprs)} <= ${tuple(params(1))} AND ${inXids(1 + k)}${orderAll}`;
+      }
+    }
+    this.#restore(stored);
+    this.#initialized = true;
+  }
+
+  get initialized(): boolean {
+    return this.#initialized;
+  }
+
+  #restore(o: SourceOffset | null): void {
+    if (!o || !this.#incremental) {
+      if (this.#usesTs && this.s.timestampInitial !== null && this.#incremental) {
+        const ms = this.s.timestampInitial === -1 ? Date.now() : this.s.timestampInitial;
+        const ts = new Date(ms).toISOString();
+        this.#pos.key = this.#usesInc ? [ts, '-1'] : [ts];
+        // Confluent: timestamp.initial=-1 means "from now"; rows at exactly that instant are included
+      }
+      return;
+    }
+    const key: string[] = [];
+    if (this.#usesTs) {
+      const text = o[TS_TEXT_KEY];
+      if (typeof text === 'string') key.push(text);
+      else if (typeof o['timestamp'] === 'number') {
+        const ms = o['timestamp'] as number;
+        const nanos = typeof o['timestamp_nanos'] === 'number' ? (o['timestamp_nanos'] as number) : (ms % 1000) * 1e6;
+        const sec = Math.floor(ms / 1000);
+        const iso = new Date(sec * 1000).toISOString().slice(0, 19);
+        key.push(`${iso}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}+00`);
+      } else return;
+    }
+    if (this.#usesInc) {
+      const inc = o['incrementing'];
+      if (inc === undefined || inc === null) return;
+      key.push(String(inc));
+    }
+    this.#pos.key = key;
+    const p = o[PENDING_KEY] as Pending | undefined;
+    if (p && Array.isArray(p.xids) && p.xids.length) this.#pos.pending = { from: Array.isArray(p.from) ? p.from.map(String) : null, xids: p.xids.map(String) };
+  }
+
+  #offsetOf(key: string[] | null, pending: Pending | null): SourceOffset {
+    const o: SourceOffset = {};
+    if (!this.#incremental || !key) return o;
+    let i = 0;
+    if (this.#usesTs) {
+      const text = key[i++]!;
+      const inst = timestampToInstant(text, 'UTC');
+      if (typeof inst === 'object') {
+        o['timestamp'] = inst.epochSec * 1000 + Math.floor(inst.micros / 1000);
+        o['timestamp_nanos'] = inst.micros * 1000;
+      }
+      o[TS_TEXT_KEY] = text;
+    }
+    if (this.#usesInc) {
+      const t = key[i]!;
+      const n = Number(t);
+      o['incrementing'] = Number.isSafeInteger(n) ? n : t;
+    }
+    if (pending && pending.xids.length) o[PENDING_KEY] = { from: pending.from, xids: pending.xids };
+    return o;
+  }
+
+  #record(row: unknown[], offset: SourceOffset): SourceRecord {
+    const value: Record<string, unknown> = {};
+    const fields = this.#schema!.fields!;
+    for (let i = 0; i < this.#columnsCount; i++) {
+      const v = row[i];
+      value[fields[i]!.name] = v === null || v === undefined ? null : this.#codecs[i]!.parse(v as string);
+    }
+    return { topic: this.topic, key: null, keySchema: null, valueSchema: this.#schema, value, sourcePartition: this.partition, sourceOffset: offset };
+  }
+
+  /**
+   * Reads the next batch. Returns the records and whether the batch was full (more rows are likely waiting).
+   * The querier's position advances here; the runtime commits each record's offset once it is acknowledged.
+   */
+  async fetch(client: pg.Client): Promise<{ records: SourceRecord[]; full: boolean }> {
+    if (!this.#incremental) return this.#fetchBulk(client);
+    const s = this.s;
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+      const snapRow = await client.query({ text: `SELECT pg_current_snapshot()::text, (now() - $1::numeric * interval '1 millisecond')::text`, values: [s.timestampDelayMs], rowMode: 'array' });
+      const snap = parseSnapshot((snapRow.rows[0] as string[])[0]!);
+      const upper = (snapRow.rows[0] as string[])[1]!;
+      const out: SourceRecord[] = [];
+      const posBefore = this.#pos;
+      let pending = posBefore.pending;
+
+      // 1. transactions that were in progress at an earlier read and have finished since: read what they wrote
+      if (pending && this.table && posBefore.key) {
+        const done = pending.xids.filter((x) => finishedIn(BigInt(x), snap));
+        if (done.length) {
+          const left = pending.xids.filter((x) => !done.includes(x));
+          const after: Pending | null = left.length ? { from: pending.from, xids: left } : null;
+          const xids32 = done.map((x) => (BigInt(x) & 0xffffffffn).toString());
+          const r = await client.query(
+            pending.from
+              ? { text: this.#sql.reread, values: [...pending.from, ...posBefore.key, xids32], rowMode: 'array' }
+              : { text: this.#sql.rereadFromStart, values: [...posBefore.key, xids32], rowMode: 'array' },
+          );
+          const rows = r.rows as unknown[][];
+          const offBefore = this.#offsetOf(posBefore.key, pending);
+          const offAfter = this.#offsetOf(posBefore.key, after);
+          rows.forEach((row, i) => out.push(this.#record(row, i === rows.length - 1 ? offAfter : offBefore)));
+          pending = after;
+        }
+      }
+
+      // 2. rows after the watermark
+      const values: unknown[] = [];
+      let text = this.#sql.main;
+      if (posBefore.key) values.push(...posBefore.key);
+      else text = this.#sql.first;
+      if (this.#usesTs) values.push(upper);
+      const r = await client.query({ text, values, rowMode: 'array' });
+      const rows = r.rows as unknown[][];
+      let key = posBefore.key;
+      if (rows.length) {
+        // transactions in progress now may hold keys at or below the new watermark
+        if (this.table && snap.xip.length) {
+          const from = pending ? pending.from : posBefore.key;
+          const xids = new Set(pending?.xids ?? []);
+          for (const x of snap.xip) xids.add(x.toString());
+          pending = { from, xids: [...xids] };
+        }
+        for (const row of rows) {
+          key = this.#keyIdx.map((i) => row[i] as string);
+          out.push(this.#record(row, this.#offsetOf(key, pending)));
+        }
+      }
+      await client.query('COMMIT');
+      this.#pos = { key, pending };
+      return { records: out, full: rows.length >= s.batchMaxRows };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw classifyPgError(err, `Reading ${this.label}`);
+    }
+  }
+
+  #bulkOpen = false;
+
+  /** true while a bulk scan has an open cursor (the task keeps polling this querier until it is done) */
+  get busy(): boolean {
+    return this.#bulkOpen;
+  }
+
+  /** Bulk mode: the whole table through a cursor, batch.max.rows at a time, so memory stays bounded. */
+  async #fetchBulk(client: pg.Client): Promise<{ records: SourceRecord[]; full: boolean }> {
+    try {
+      if (!this.#bulkOpen) {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await client.query(`DECLARE tributary_bulk NO SCROLL CURSOR FOR ${this.#sql.main}`);
+        this.#bulkOpen = true;
+      }
+      const r = await client.query({ text: `FETCH FORWARD ${this.s.batchMaxRows} FROM tributary_bulk`, rowMode: 'array' });
+      const rows = r.rows as unknown[][];
+      const full = rows.length >= this.s.batchMaxRows;
+      if (!full) {
+        this.#bulkOpen = false;
+        await client.query('COMMIT');
+      }
+      return { records: rows.map((row) => this.#record(row, {})), full };
+    } catch (e) {
+      this.#bulkOpen = false;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw classifyPgError(e, `Reading ${this.label}`);
+    }
+  }
+
+  /** forget connection-bound state after the connection was lost */
+  reset(): void {
+    this.#bulkOpen = false;
+  }
+}
