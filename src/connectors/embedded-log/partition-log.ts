@@ -221,8 +221,10 @@ export class PartitionLog {
   async #run(): Promise<void> {
     for (;;) {
       try {
-        if (this.#queue.length > 0) await this.#writeCycle();
-        else if (this.#unsynced.length > 0 && (this.#syncDue || this.#closed)) await this.#sync();
+        // a due fsync goes before further writes, so a steady stream of sends cannot starve acknowledgements
+        if (this.#unsynced.length > 0 && this.#syncDue) await this.#sync();
+        else if (this.#queue.length > 0) await this.#writeCycle();
+        else if (this.#unsynced.length > 0 && this.#closed) await this.#sync();
         else break;
       } catch (e) {
         // #writeCycle and #sync settle their own promises; anything here is a bug, keep the loop alive
@@ -235,18 +237,28 @@ export class PartitionLog {
     for (const f of idle) f();
   }
 
-  #take(): Pending[] {
-    const out: Pending[] = [];
-    let bytes = 0;
+  /** Takes queued appends for one write (at least one; more while under MAX_CYCLE_BYTES) with their record sizes. */
+  #take(): { batch: Pending[]; sizes: number[]; total: number } {
+    const batch: Pending[] = [];
+    const sizes: number[] = [];
+    let total = 0;
     while (this.#queue.length > 0) {
       const p = this.#queue[0]!;
+      const mark = sizes.length;
       let b = 0;
-      for (const r of p.records) b += encodedSize(r);
-      if (out.length > 0 && bytes + b > MAX_CYCLE_BYTES) break;
-      out.push(this.#queue.shift()!);
-      bytes += b;
+      for (const r of p.records) {
+        const s = encodedSize(r);
+        sizes.push(s);
+        b += s;
+      }
+      if (batch.length > 0 && total + b > MAX_CYCLE_BYTES) {
+        sizes.length = mark;
+        break;
+      }
+      batch.push(this.#queue.shift()!);
+      total += b;
     }
-    return out;
+    return { batch, sizes, total };
   }
 
   async #writeCycle(): Promise<void> {
@@ -254,18 +266,7 @@ export class PartitionLog {
       for (const p of this.#queue.splice(0)) p.reject(this.#broken);
       return;
     }
-    const batch = this.#take();
-    let count = 0;
-    let total = 0;
-    const sizes: number[] = [];
-    for (const p of batch) {
-      for (const r of p.records) {
-        const s = encodedSize(r);
-        sizes.push(s);
-        total += s;
-        count++;
-      }
-    }
+    const { batch, sizes, total } = this.#take();
     try {
       if (this.#active.size > 0 && this.#active.size + total > this.#opts.segmentBytes) await this.#roll();
     } catch (e) {
