@@ -174,7 +174,7 @@ export class TableQuerier {
       selectExtra.push(`${this.#q(inc.name)}::text`);
     }
     const cols = columns.map((c) => this.#q(c.name)).join(', ');
-    const select = `SELECT ${cols}${selectExtra.length ? ', ' + selectExtra.join(', ') : ''} FROM ${from}`;
+    const select = `SELECT ${cols}${selectExtra.map((e, i) => `, ${e} AS tributary_k${i}`).join('')} FROM ${from}`;
     this.#keyIdx = selectExtra.map((_, i) => columns.length + i);
     this.#columnsCount = columns.length;
     const tuple = (xs: string[]) => (xs.length === 1 ? xs[0]! : `(${xs.join(', ')})`);

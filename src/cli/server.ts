@@ -1,0 +1,44 @@
+import { startApp } from '../server/app.js';
+import { createLogger } from '../runtime/logger.js';
+import { flagString, parseArgs } from './args.js';
+import { readProperties } from './properties.js';
+import { createPlatform } from './platform.js';
+
+/** `tributary server`: runs the worker until SIGINT/SIGTERM, then stops connectors gracefully. */
+export async function runServer(argv: string[]): Promise<number> {
+  const { flags } = parseArgs(argv);
+  const workerConfig: Record<string, string> = {};
+  const cfgPath = flagString(flags, 'config', 'c');
+  if (cfgPath) Object.assign(workerConfig, readProperties(cfgPath));
+  const bootstrap = flagString(flags, 'bootstrap-servers', 'kafka') ?? process.env.KAFKA_BOOTSTRAP_SERVERS ?? process.env.TRIBUTARY_BOOTSTRAP_SERVERS;
+  if (bootstrap) workerConfig['bootstrap.servers'] = bootstrap;
+  const logger = createLogger();
+  const dataDir = flagString(flags, 'data-dir') ?? workerConfig['data.dir'] ?? process.env.TRIBUTARY_DATA_DIR ?? '.tributary';
+  const port = Number(flagString(flags, 'port') ?? workerConfig['listeners.port'] ?? process.env.TRIBUTARY_PORT ?? 8083);
+  const host = flagString(flags, 'host') ?? process.env.TRIBUTARY_HOST ?? '127.0.0.1';
+  const platform = await createPlatform(workerConfig, logger);
+  const app = await startApp({ dataDir, port, host, platform: platform ?? undefined, workerConfig: converterDefaults(workerConfig), logger });
+  logger.info('tributary worker started', { url: app.url, dataDir, platform: app.platform.kind });
+  process.stdout.write(`Tributary listening on ${app.url} (data dir ${dataDir}, platform ${app.platform.kind})\n`);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) {
+        process.stderr.write('forced exit\n');
+        process.exit(130);
+      }
+      stopping = true;
+      logger.info('shutting down', { signal: sig });
+      void app.close().finally(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+function converterDefaults(cfg: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(cfg)) if (k.startsWith('key.converter') || k.startsWith('value.converter')) out[k] = v;
+  return out;
+}

@@ -1,0 +1,19 @@
+import type { Plugins } from './runtime/plugins.js';
+import { jdbcSourcePlugin } from './connectors/jdbc/index.js';
+import { createConverter } from './converters/index.js';
+import { buildTransformChain, expandKsqlKeyShortcut } from './transforms/chain.js';
+
+/**
+ * The one place plug-ins are registered: adding a system is a folder under src/connectors plus a line here.
+ */
+export function builtinPlugins(): Plugins {
+  return {
+    sources: [jdbcSourcePlugin],
+    createConverter,
+    buildTransforms: (config) => {
+      const chain = buildTransformChain(config);
+      return (r) => chain.apply(r);
+    },
+    expandShortcuts: (config) => expandKsqlKeyShortcut(config),
+  };
+}
