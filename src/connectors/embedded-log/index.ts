@@ -275,6 +275,13 @@ class EmbeddedLogImpl implements EmbeddedLog {
         }
         if (r.key !== null && !isBytes(r.key)) throw invalid(`record key for topic '${r.topic}' must be a Buffer or null`);
         if (r.value !== null && !isBytes(r.value)) throw invalid(`record value for topic '${r.topic}' must be a Buffer or null`);
+        if (r.headers !== undefined && r.headers !== null) {
+          if (!Array.isArray(r.headers)) throw invalid(`record headers for topic '${r.topic}' must be an array`);
+          for (const h of r.headers) {
+            if (typeof h?.key !== 'string') throw invalid(`a record header key for topic '${r.topic}' is not a string`);
+            if (h.value !== null && h.value !== undefined && typeof h.value !== 'string' && !isBytes(h.value)) throw invalid(`record header '${h.key}' for topic '${r.topic}' must be a Buffer, a string or null`);
+          }
+        }
       }
       if (missing === undefined && this.#gate === undefined) return this.#enqueue(records);
       const prev = this.#gate ?? Promise.resolve();

@@ -281,16 +281,23 @@ export class PartitionLog {
     let at = 0;
     let offset = this.#next;
     let i = 0;
-    for (const p of batch) {
-      for (const r of p.records) {
-        const filePos = start + at;
-        if (filePos - lastIndexed >= INDEX_INTERVAL_BYTES) {
-          seg.index.add(offset - seg.base, filePos);
-          lastIndexed = filePos;
+    try {
+      for (const p of batch) {
+        for (const r of p.records) {
+          const filePos = start + at;
+          if (filePos - lastIndexed >= INDEX_INTERVAL_BYTES) {
+            seg.index.add(offset - seg.base, filePos);
+            lastIndexed = filePos;
+          }
+          at = encodeInto(buf, at, r, offset, sizes[i++]!);
+          offset++;
         }
-        at = encodeInto(buf, at, r, offset, sizes[i++]!);
-        offset++;
       }
+    } catch (e) {
+      // inputs are validated by send(); this is a last line of defence, nothing was written
+      seg.index.truncate(start);
+      this.#fail(batch, writeError(`cannot encode a record for ${this.topic}-${this.partition}`, e, false));
+      return;
     }
     const policy = this.#opts.fsync;
     try {

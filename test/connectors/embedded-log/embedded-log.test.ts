@@ -378,6 +378,19 @@ describe('embedded log', () => {
     });
   });
 
+  test('a call holding a record that is not bytes is refused and writes nothing', async () => {
+    const dir = tempDir();
+    const topic = topicName();
+    await withLog({ dir }, async (log) => {
+      await log.ensureTopic(topic);
+      const bad = [rec(topic, 'ok'), { topic, key: null, value: 'text' as unknown as Buffer, timestamp: 1 }];
+      await assert.rejects(log.send(bad), (e: unknown) => e instanceof TributaryError && e.code === 'config.invalid' && /Buffer/.test(e.message));
+      const badHeader = [rec(topic, 'ok', { headers: [{ key: 'h', value: 42 as unknown as Buffer }] })];
+      await assert.rejects(log.send(badHeader), (e: unknown) => e instanceof TributaryError && e.code === 'config.invalid');
+      assert.deepEqual(await log.endOffsets(topic), [0]);
+    });
+  });
+
   test('a second writer on the same directory fails clearly, and a stale lock is taken over', async () => {
     const dir = tempDir();
     const first = await createEmbeddedLog({ dir });
