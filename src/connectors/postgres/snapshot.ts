@@ -1,0 +1,102 @@
+/**
+ * Initial snapshot consistent with the slot: readers import the slot's exported snapshot in REPEATABLE READ
+ * transactions, so the snapshot plus the stream from the slot's consistent point have no gap and no duplicate.
+ * Tables are read by `threads` readers in parallel, in cursor batches, as text (same converters as streaming).
+ */
+import type pg from 'pg';
+import { connectClient, quoteIdent, quoteLiteral, type PgConnectOptions } from './replication/connection.js';
+import type { TableRef } from './catalog.js';
+import type { CatalogTable, ModelColumn } from './events.js';
+
+export interface SnapshotProgress {
+  tablesTotal: number;
+  tablesDone: number;
+  rowsDone: number;
+  rowsEstimated: number;
+  current: string[];
+}
+
+export interface SnapshotSink {
+  /** table metadata read inside the snapshot transaction */
+  table(t: TableRef, columns: ModelColumn[], replicaIdentity: string, catalog: CatalogTable): Promise<void>;
+  /** rows of one table as text arrays; `last` marks the final batch of the table; may wait for queue space */
+  rows(t: TableRef, rows: Array<Array<string | null>>, last: boolean): Promise<void>;
+}
+
+const rawText = { getTypeParser: () => (v: string) => v };
+
+export async function runSnapshot(
+  conn: PgConnectOptions,
+  snapshotName: string | null,
+  tables: TableRef[],
+  threads: number,
+  fetchSize: number,
+  sink: SnapshotSink,
+  progress: SnapshotProgress,
+  signal: AbortSignal,
+): Promise<void> {
+  const queue = tables.slice();
+  const n = Math.max(1, Math.min(threads, tables.length));
+  const readers: pg.Client[] = [];
+  try {
+    // import the snapshot in every reader before the exporting connection does anything else
+    for (let i = 0; i < n; i++) {
+      const c = await connectClient(conn, false);
+      readers.push(c);
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      if (snapshotName) await c.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshotName)}`);
+    }
+    await Promise.all(readers.map(async (c) => {
+      for (;;) {
+        if (signal.aborted) return;
+        const t = queue.shift();
+        if (!t) return;
+        const id = `${t.schema}.${t.table}`;
+        progress.current.push(id);
+        await readTable(c, t, fetchSize, sink, progress, signal);
+        progress.current.splice(progress.current.indexOf(id), 1);
+        progress.tablesDone++;
+      }
+    }));
+    for (const c of readers) await c.query('COMMIT');
+  } finally {
+    for (const c of readers) await c.end().catch(() => undefined);
+  }
+}
+
+async function readTable(c: pg.Client, t: TableRef, fetchSize: number, sink: SnapshotSink, progress: SnapshotProgress, signal: AbortSignal): Promise<void> {
+  const colsRes = await c.query(
+    `SELECT a.attname, a.atttypid::int8 AS typ, a.atttypmod, a.attnotnull, cl.relreplident,
+            (SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary) AS pkpos
+       FROM pg_attribute a JOIN pg_class cl ON cl.oid = a.attrelid
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+      ORDER BY a.attnum`,
+    [t.oid],
+  );
+  const columns: ModelColumn[] = colsRes.rows.map((r) => ({ name: r.attname, typeOid: Number(r.typ), typmod: Number(r.atttypmod) }));
+  const catalog: CatalogTable = { columns: new Map(), primaryKey: [] };
+  const pk: Array<[number, string]> = [];
+  for (const r of colsRes.rows) {
+    catalog.columns.set(r.attname, { notNull: r.attnotnull });
+    if (r.pkpos !== null && r.pkpos !== undefined) pk.push([Number(r.pkpos), r.attname]);
+  }
+  catalog.primaryKey = pk.sort((a, b) => a[0] - b[0]).map((p) => p[1]);
+  await sink.table(t, columns, colsRes.rows[0]?.relreplident ?? 'd', catalog);
+  if (!columns.length) return;
+  const cursor = `tributary_snap_${t.oid}`;
+  const select = columns.map((col) => quoteIdent(col.name)).join(', ');
+  await c.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${select} FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`);
+  let held: Array<Array<string | null>> | null = null;
+  for (;;) {
+    if (signal.aborted) return;
+    const r = await c.query({ text: `FETCH ${fetchSize} FROM ${cursor}`, rowMode: 'array', types: rawText } as pg.QueryConfig);
+    const rows = r.rows as Array<Array<string | null>>;
+    if (held) {
+      await sink.rows(t, held, rows.length === 0);
+      progress.rowsDone += held.length;
+    }
+    if (rows.length === 0) break;
+    held = rows;
+  }
+  await c.query(`CLOSE ${cursor}`);
+}
