@@ -48,8 +48,15 @@ export function javaDouble(d: number): string {
     const s = '' + d;
     return Number.isInteger(d) ? s + '.0' : s;
   }
-  const e = d.toExponential(); // shortest round-trip digits, e.g. "1.2345e-5", "1e+21"
-  const at = e.indexOf('e');
+  let e = d.toExponential(); // shortest round-trip digits, e.g. "1.2345e-5", "1e+21"
+  let at = e.indexOf('e');
+  if (at === 1) {
+    // Java always prints two digits and then picks the two-digit decimal closest to the value (4.9E-324)
+    e = d.toExponential(1);
+    at = e.indexOf('e');
+    if (e.charCodeAt(2) === 0x30) e = e.slice(0, 1) + e.slice(3);
+    at = e.indexOf('e');
+  }
   let mant = e.slice(0, at);
   if (mant.indexOf('.') < 0) mant += '.0';
   const exp = e.charCodeAt(at + 1) === 0x2b ? e.slice(at + 2) : e.slice(at + 1);
@@ -61,8 +68,14 @@ export function javaFloat(d: number): string {
   const f = Math.fround(d);
   if (f !== f || f === Infinity || f === -Infinity || f === 0) return javaDouble(f);
   for (let p = 1; p < 10; p++) {
-    const s = f.toPrecision(p);
-    if (Math.fround(Number(s)) === f) return javaDouble(Number(s));
+    let s = f.toPrecision(p);
+    if (Math.fround(Number(s)) !== f) continue;
+    if (p === 1) {
+      // two digits at least, the closest two-digit decimal (Float.MIN_VALUE prints 1.4E-45)
+      const two = f.toPrecision(2);
+      if (Math.fround(Number(two)) === f) s = two;
+    }
+    return javaDouble(Number(s));
   }
   return javaDouble(f);
 }
@@ -233,4 +246,63 @@ export function javaToString(schema: SchemaLike | null | undefined, v: unknown):
     return '{' + entries.map(([k, x]) => javaToString(undefined, k) + '=' + javaToString(schema?.values, x)).join(', ') + '}';
   }
   return String(v);
+}
+
+/** Plain decimal text split into parts, rescaled to `scale` exactly; undefined when the fast parse does not apply. */
+interface DecimalParts {
+  neg: boolean;
+  /** integer digits without leading zeros ('' for zero) */
+  int: string;
+  /** exactly `scale` fraction digits */
+  frac: string;
+}
+
+/** Fast path for the common case: plain `[-]digits[.digits]` text with at most `scale` fraction digits. */
+export function decimalParts(v: unknown, scale: number): DecimalParts | undefined {
+  if (typeof v !== 'string' || scale < 0) return undefined;
+  const len = v.length;
+  let i = 0;
+  let neg = false;
+  if (v.charCodeAt(0) === 0x2d) { neg = true; i = 1; }
+  const intStart = i;
+  while (i < len) { const c = v.charCodeAt(i); if (c < 0x30 || c > 0x39) break; i++; }
+  const intEnd = i;
+  let frac = '';
+  if (i < len) {
+    if (v.charCodeAt(i) !== 0x2e) return undefined;
+    const fs = ++i;
+    while (i < len) { const c = v.charCodeAt(i); if (c < 0x30 || c > 0x39) return undefined; i++; }
+    frac = v.slice(fs);
+  }
+  if (intEnd === intStart && frac === '') return undefined;
+  if (frac.length > scale) return undefined;
+  let z = intStart;
+  while (z < intEnd && v.charCodeAt(z) === 0x30) z++;
+  const int = v.slice(z, intEnd);
+  if (frac.length < scale) frac += '0'.repeat(scale - frac.length);
+  return { neg, int, frac };
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Base64 of the minimal two's-complement bytes of a safe integer (as Java's BigInteger.toByteArray). */
+export function smallTwosComplementBase64(u: number): string {
+  const bytes: number[] = [];
+  let x = u;
+  for (;;) {
+    const b = ((x % 256) + 256) % 256;
+    bytes.push(b);
+    x = Math.floor(x / 256);
+    if ((x === 0 && b < 0x80) || (x === -1 && b >= 0x80)) break;
+  }
+  bytes.reverse();
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i]!;
+    const b = bytes[i + 1];
+    const c = bytes[i + 2];
+    s += B64[a >> 2]! + B64[((a & 3) << 4) | ((b ?? 0) >> 4)]!;
+    s += b === undefined ? '==' : B64[((b & 15) << 2) | ((c ?? 0) >> 6)]! + (c === undefined ? '=' : B64[c & 63]!);
+  }
+  return s;
 }

@@ -14,6 +14,7 @@ import type { Converter, ConverterPlugin } from '../sdk/converter.js';
 import { TributaryError } from '../sdk/errors.js';
 import { LogicalNames, type Field, type Schema, type SchemaType } from '../sdk/schema.js';
 import {
+  decimalParts,
   decimalScale,
   fromTwosComplement,
   javaBigDecimal,
@@ -23,6 +24,7 @@ import {
   parseDecimal,
   plainDecimal,
   rescale,
+  smallTwosComplementBase64,
   twosComplementBytes,
 } from './format.js';
 
@@ -49,6 +51,8 @@ export const jsonConverterSpec: ConfigSpec = {
 type Writer = (v: unknown) => string;
 
 interface Compiled {
+  /** UTF-8 of `{"schema":<json>,"payload":`, made on first use */
+  prefix?: Buffer;
   /** writes a value of this schema, null handling (default/optional) included */
   write: Writer;
   /** the schema's JSON text */
@@ -159,8 +163,13 @@ export class JsonConverter implements Converter {
 
   /** Connect data → UTF-8 JSON bytes; null when the value is null (a tombstone stays a tombstone). */
   fromConnectData(_topic: string, schema: Schema | null | undefined, value: unknown): Buffer | null {
-    const s = this.toJsonText(schema, value);
-    return s === null ? null : Buffer.from(s, 'utf8');
+    if (value === null || value === undefined) return null;
+    if (!schema) return Buffer.from(this.toJsonText(schema, value)!, 'utf8');
+    const c = this.compiled(schema);
+    const payload = c.write(value);
+    if (!this.schemasEnabled) return encode(payload, EMPTY, false);
+    c.prefix ??= Buffer.from('{"schema":' + c.json + ',"payload":', 'utf8');
+    return encode(payload, c.prefix, true);
   }
 
   /** Connect data → JSON text (the same text `fromConnectData` encodes); null for a null value. */
@@ -272,8 +281,30 @@ export class JsonConverter implements Converter {
     switch (schema.name) {
       case LogicalNames.Decimal: {
         const scale = decimalScale(schema.parameters);
-        if (this.decimalFormat === 'NUMERIC') return (v) => javaBigDecimal(rescale(parseDecimal(v), scale), scale);
-        return (v) => '"' + twosComplementBytes(rescale(parseDecimal(v), scale)).toString('base64') + '"';
+        if (this.decimalFormat === 'NUMERIC') {
+          return (v) => {
+            const p = decimalParts(v, scale);
+            if (p !== undefined) {
+              const digits = p.int + p.frac;
+              let nz = 0;
+              while (nz < digits.length && digits.charCodeAt(nz) === 0x30) nz++;
+              // BigDecimal.toString stays plain while the adjusted exponent is at least -6
+              if ((nz === digits.length ? 0 : digits.length - nz - 1) - scale >= -6) {
+                const t = (p.int === '' ? '0' : p.int) + (scale > 0 ? '.' + p.frac : '');
+                return p.neg && nz < digits.length ? '-' + t : t;
+              }
+            }
+            return javaBigDecimal(rescale(parseDecimal(v), scale), scale);
+          };
+        }
+        return (v) => {
+          const p = decimalParts(v, scale);
+          if (p !== undefined && p.int.length + p.frac.length <= 15) {
+            const n = Number(p.int + p.frac);
+            return '"' + smallTwosComplementBase64(p.neg ? -n : n) + '"';
+          }
+          return '"' + twosComplementBytes(rescale(parseDecimal(v), scale)).toString('base64') + '"';
+        };
       }
       case LogicalNames.Date:
         return (v) => intText(v instanceof Date ? Math.floor(v.getTime() / 86_400_000) : v, 'Date');
@@ -374,6 +405,25 @@ export class JsonConverter implements Converter {
     }
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** prefix + UTF-8(payload) (+ '}'), through a reused scratch buffer: faster than flattening one long string. */
+function encode(payload: string, prefix: Buffer, close: boolean): Buffer {
+  const need = prefix.length + payload.length * 3 + 1;
+  if (need > scratch.length) {
+    if (need > 1 << 20) return Buffer.concat([prefix, Buffer.from(payload, 'utf8'), close ? CLOSE : EMPTY]);
+    scratch = Buffer.allocUnsafe(Math.max(need, scratch.length * 2));
+  }
+  prefix.copy(scratch, 0);
+  let n = prefix.length + scratch.write(payload, prefix.length, 'utf8');
+  if (close) scratch[n++] = 0x7d;
+  const out = Buffer.allocUnsafe(n);
+  scratch.copy(out, 0, 0, n);
+  return out;
+}
+const CLOSE = Buffer.of(0x7d);
 
 function need(s: Schema | undefined, type: string, part: string): Schema {
   if (!s) throw fail(`A ${type} schema needs '${part}'`);
