@@ -159,8 +159,27 @@ export function javaRegex(pattern: string, whole: boolean): RegExp {
     src = src.slice(inline[0].length);
     for (const f of inline[1]!) if ((f === 'i' || f === 'm' || f === 's') && !flags.includes(f)) flags += f;
   }
-  src = src.replace(/\\\\|\\A|\\[zZ]|([*+?}])\+/g, (m, q: string | undefined) =>
-    m === '\\\\' ? m : m === '\\A' ? '^' : m === '\\z' || m === '\\Z' ? '$' : q!);
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === '\\' && i + 1 < src.length) {
+      const n = src[i + 1]!;
+      out += inClass ? c + n : n === 'A' ? '^' : n === 'z' || n === 'Z' ? '$' : c + n;
+      i++;
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+    } else if (c === '[') {
+      inClass = true;
+      out += c;
+      if (src[i + 1] === '^') out += src[++i];
+      if (src[i + 1] === ']') { out += '\\]'; i++; } // a leading ] is literal in Java
+    } else if (c === '+' && i > 0 && '*+?}'.includes(src[i - 1]!) && src[i - 2] !== '\\') {
+      // possessive quantifier (Java): JavaScript has none; treat as greedy
+    } else out += c;
+  }
+  src = out;
   return new RegExp(whole ? `^(?:${src})$` : src, flags);
 }
 
