@@ -147,10 +147,11 @@ export class Worker {
     const prefix = isKey ? 'key.converter' : 'value.converter';
     const d = this.#o.defaults ?? {};
     const cls = config[prefix] || d[prefix] || 'org.apache.kafka.connect.json.JsonConverter';
+    // the worker's converter settings apply when the connector uses the worker's converter class
     const sub: Record<string, string> = {};
     const useDefaults = !config[prefix] || config[prefix] === d[prefix];
-    if (useDefaults) for (const [k, v] of Object.entries(d)) if (k.startsWith(prefix + '.')) sub[k.slice(prefix.length + 1)] = v;
-    for (const [k, v] of Object.entries(config)) if (k.startsWith(prefix + '.')) sub[k.slice(prefix.length + 1)] = v;
+    if (useDefaults) for (const [k, v] of Object.entries(d)) if (k.startsWith(prefix + '.')) sub[k] = v;
+    for (const [k, v] of Object.entries(config)) if (k.startsWith(prefix + '.')) sub[k] = v;
     return this.#o.plugins.createConverter(cls, sub, isKey);
   }
 

@@ -60,7 +60,7 @@ export class TableQuerier {
   #codecs: ColumnCodec[] = [];
   #schema: Schema | null = null;
   #pos: Position = { key: null, pending: null };
-  #sql = { main: '', first: '', reread: '', rereadFromStart: '' };
+  #sql = { main: '', first: '', group: '', reread: '', rereadFromStart: '' };
   #keyIdx: number[] = [];
   #columnsCount = 0;
   #tsType: 'timestamp' | 'timestamptz' | null = null;
@@ -190,6 +190,8 @@ export class TableQuerier {
       const upper = (n: number) => (this.#usesTs ? `${keyExprs[0]} < ${keyCasts[0]!.replace('$', `$${n}`)}` : '');
       this.#sql.main = `${select} WHERE ${tuple(keyExprs)} > ${tuple(params(1))}${this.#usesTs ? ' AND ' + upper(k + 1) : ''}${order}`;
       this.#sql.first = `${select}${this.#usesTs ? ' WHERE ' + upper(1) : ''}${order}`;
+      // timestamp mode: a batch must not end inside a group of rows sharing one timestamp
+      if (this.#usesTs && !this.#usesInc) this.#sql.group = `${select} WHERE ${keyExprs[0]} = ${keyCasts[0]!.replace('$', '$1')} ORDER BY ${keyExprs[0]}`;
       if (this.table) {
         const inXids = (n: number) => `xmin::text::bigint = ANY($${n}::bigint[])`;
         const orderAll = ` ORDER BY ${keyExprs.join(', ')}`;
@@ -312,7 +314,9 @@ export class TableQuerier {
       else text = this.#sql.first;
       if (this.#usesTs) values.push(upper);
       const r = await client.query({ text, values, rowMode: 'array' });
-      const rows = r.rows as unknown[][];
+      let rows = r.rows as unknown[][];
+      const full = rows.length >= s.batchMaxRows;
+      if (full && this.#sql.group) rows = await this.#wholeGroups(client, rows);
       let key = posBefore.key;
       if (rows.length) {
         // transactions in progress now may hold keys at or below the new watermark
@@ -329,11 +333,26 @@ export class TableQuerier {
       }
       await client.query('COMMIT');
       this.#pos = { key, pending };
-      return { records: out, full: rows.length >= s.batchMaxRows };
+      return { records: out, full };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw classifyPgError(err, `Reading ${this.label}`);
     }
+  }
+
+  /**
+   * Timestamp mode orders by the timestamp alone, so the next batch starts after the last timestamp read: rows of
+   * the batch's last timestamp are cut off and read whole next time (Confluent loses the rest of such a group);
+   * a batch made of one timestamp only is completed with every row of that timestamp.
+   */
+  async #wholeGroups(client: pg.Client, rows: unknown[][]): Promise<unknown[][]> {
+    const idx = this.#keyIdx[0]!;
+    const lastTs = rows[rows.length - 1]![idx];
+    let i = rows.length - 1;
+    while (i > 0 && rows[i - 1]![idx] === lastTs) i--;
+    if (i > 0) return rows.slice(0, i);
+    const g = await client.query({ text: this.#sql.group, values: [lastTs], rowMode: 'array' });
+    return g.rows as unknown[][];
   }
 
   #bulkOpen = false;
