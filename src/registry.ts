@@ -1,5 +1,6 @@
 import type { Plugins } from './runtime/plugins.js';
 import { jdbcSourcePlugin } from './connectors/jdbc/index.js';
+import { postgresCdcPlugin } from './connectors/postgres/index.js';
 import { createConverter } from './converters/index.js';
 import { buildTransformChain, expandKsqlKeyShortcut } from './transforms/chain.js';
 
@@ -8,7 +9,7 @@ import { buildTransformChain, expandKsqlKeyShortcut } from './transforms/chain.j
  */
 export function builtinPlugins(): Plugins {
   return {
-    sources: [jdbcSourcePlugin],
+    sources: [jdbcSourcePlugin, postgresCdcPlugin],
     createConverter,
     buildTransforms: (config) => {
       const chain = buildTransformChain(config);
