@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { TributaryError } from '../sdk/errors.js';
 import type { Worker } from '../runtime/worker.js';
 import { redact } from '../runtime/secrets.js';
@@ -7,6 +8,9 @@ import { VERSION } from '../commands/index.js';
 import { parseScript } from '../sql/parser.js';
 import type { Entity, StatementError } from '../sql/entities.js';
 import type { Logger } from '../sdk/logger.js';
+import { authorize, guardListen, resolveAuth, resolveTls, type AuthOptions, type TlsOptions } from './auth.js';
+import { handleMetrics } from './metrics.js';
+import { handleRest } from './rest.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 
@@ -75,14 +79,27 @@ function send(res: ServerResponse, status: number, body: unknown): void {
  * The worker's HTTP endpoint: `POST /ksql` runs SQL statements (`{"ksql": "…;"}`) and answers with one entity per
  * statement; a script with PRINT streams newline-delimited JSON entities until the LIMIT or the client goes away.
  */
-export function createHttpServer(worker: Worker, logger: Logger): Server {
-  return createServer((req, res) => {
+export function createHttpServer(worker: Worker, logger: Logger, opts: HttpServerOptions = {}): Server {
+  // tokens and TLS from the options, else from the environment (see auth.ts)
+  const auth = resolveAuth(opts.auth ?? {});
+  const tls = resolveTls(opts.tls ?? {}, process.env, !opts.auth?.ignoreEnv);
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (!authorize(req, res, auth, server)) return;
     void handle(worker, req, res).catch((err) => {
       logger.error('request failed', { method: req.method, url: req.url, error: String(err) });
       if (!res.headersSent) send(res, httpStatusOf(err), errorBody(err));
       else res.end();
     });
-  });
+  };
+  const server: Server = tls ? (createHttpsServer(tls, listener) as unknown as Server) : createServer(listener);
+  guardListen(server, auth);
+  return server;
+}
+
+/** Security options of the HTTP server (the CLI maps its flags onto these). */
+export interface HttpServerOptions {
+  auth?: AuthOptions;
+  tls?: TlsOptions;
 }
 
 async function handle(worker: Worker, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -90,7 +107,7 @@ async function handle(worker: Worker, req: IncomingMessage, res: ServerResponse)
   if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/info')) {
     return send(res, 200, { version: VERSION, commit: 'tributary', kafka_cluster_id: null, worker_id: worker.workerId, platform: worker.platform.kind });
   }
-  if (req.method === 'GET' && (url.pathname === '/healthcheck' || url.pathname === '/health')) {
+  if (req.method === 'GET' && url.pathname === '/healthcheck') {
     return send(res, 200, { isHealthy: true });
   }
   if (req.method === 'POST' && (url.pathname === '/ksql' || url.pathname === '/query')) {
@@ -132,5 +149,6 @@ async function handle(worker: Worker, req: IncomingMessage, res: ServerResponse)
     res.end();
     return;
   }
+  if ((await handleMetrics(worker, req, res, url)) || (await handleRest(worker, req, res, url))) return;
   send(res, 404, { error_code: 404, message: `Unknown endpoint ${req.method} ${url.pathname}` });
 }
