@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TributaryError } from '../../../src/sdk/errors.js';
-import { embeddedPg18, stopFixture, rnd, baseConfig, Harness, ops, cleanupSlot, describe as desc } from './pg-fixture.js';
+import { embeddedPg18, localPg15, stopFixture, rnd, baseConfig, Harness, ops, cleanupSlot, describe as desc } from './pg-fixture.js';
 import type { SourceRecord } from '../../../src/sdk/record.js';
 
 after(async () => {
@@ -302,6 +302,64 @@ test('a missing slot with a stored position fails closed, and when_needed takes 
   } finally {
     await h.stop();
     await cleanupSlot(s, names.slot, names.pub);
+    await c.end();
+  }
+});
+
+test('transaction metadata brackets each transaction and heartbeats carry an acknowledgeable position', async () => {
+  const [t] = [rnd('txm')];
+  const { s, c, names, cfg } = await setup([t], ([t]) => `CREATE TABLE ${t} (id int PRIMARY KEY); INSERT INTO ${t} VALUES (0);`, {
+    'provide.transaction.metadata': true, 'heartbeat.interval.ms': 300, 'snapshot.max.threads': 2,
+  });
+  const h = new Harness();
+  try {
+    await h.start(cfg);
+    await c.query(`BEGIN; INSERT INTO ${t} VALUES (1); INSERT INTO ${t} VALUES (2); COMMIT;`);
+    const rs = await h.pollUntil((rs) => rs.some((r) => r.topic.endsWith('.transaction') && (r.value as { status: string }).status === 'END')
+      && rs.some((r) => r.topic.startsWith('__debezium-heartbeat')));
+    const tx = rs.filter((r) => r.topic === `${names.prefix}.transaction`).map((r) => r.value as Record<string, unknown>);
+    assert.equal(tx[0]!.status, 'BEGIN');
+    assert.equal(tx[1]!.status, 'END');
+    assert.equal(tx[1]!.event_count, 2);
+    assert.deepEqual(tx[1]!.data_collections, [{ data_collection: `public.${t}`, event_count: 2 }]);
+    const evs = changes(rs).filter((r) => val(r).op === 'c');
+    assert.deepEqual(evs.map((r) => val(r).transaction), [
+      { id: tx[0]!.id, total_order: 1, data_collection_order: 1 },
+      { id: tx[0]!.id, total_order: 2, data_collection_order: 2 },
+    ]);
+    const hb = rs.find((r) => r.topic === `__debezium-heartbeat.${names.prefix}`)!;
+    assert.deepEqual(hb.key, { serverName: names.prefix });
+    assert.equal(typeof (hb.value as { ts_ms: number }).ts_ms, 'number');
+    const st = h.task!.status();
+    assert.equal(st.phase, 'streaming');
+    assert.deepEqual((st.snapshot as { tablesDone: number; rowsDone: number }).rowsDone, 1);
+  } finally {
+    await h.stop();
+    await cleanupSlot(s, names.slot, names.pub);
+    await c.end();
+  }
+});
+
+test('on the machine PostgreSQL 15 the connector snapshots and streams when wal_level is logical', async (t) => {
+  const local = await localPg15();
+  if (typeof local === 'string') {
+    t.skip(local);
+    return;
+  }
+  const tbl = rnd('pg15');
+  const names = { slot: rnd('slot'), pub: rnd('pub'), prefix: rnd('srv') };
+  const c = await local.client();
+  await c.query(`CREATE TABLE ${tbl} (id int PRIMARY KEY, v text); INSERT INTO ${tbl} VALUES (1, 'a');`);
+  const h = new Harness();
+  try {
+    await h.start(baseConfig(local, names, { 'publication.autocreate.mode': 'filtered', 'table.include.list': `public\\.${tbl}` }));
+    await c.query(`UPDATE ${tbl} SET v = 'b'`);
+    const rs = await h.pollUntil((rs) => ops(rs).includes('u'));
+    assert.deepEqual(ops(rs), ['r', 'u']);
+  } finally {
+    await h.stop();
+    await cleanupSlot(local, names.slot, names.pub);
+    await c.query(`DROP TABLE ${tbl}`);
     await c.end();
   }
 });
