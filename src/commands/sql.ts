@@ -1,4 +1,5 @@
 import { TributaryError } from '../sdk/errors.js';
+import { isSecretKey, maskUrl } from '../runtime/secrets.js';
 import type { Worker } from '../runtime/worker.js';
 import { parseScript } from '../sql/parser.js';
 import type { Statement } from '../sql/ast.js';
@@ -22,8 +23,43 @@ export async function executeScript(
   return out;
 }
 
+/**
+ * The statement as echoed back in answers: values of secret keys replaced by [hidden] (located by the parser's
+ * spans, so a password that also appears as, say, a user name elsewhere is masked only where it is the password),
+ * and passwords inside URLs masked.
+ */
+export function maskedStatementText(st: Statement): string {
+  let text = st.text;
+  if (st.kind === 'createConnector') {
+    const cuts = st.properties
+      .filter((p) => isSecretKey(p.key))
+      .map((p) => {
+        const start = p.valueSpan.offset - st.span.offset;
+        return [start, literalEnd(text, start)] as const;
+      })
+      .sort((a, b) => b[0] - a[0]);
+    for (const [a, b] of cuts) if (a >= 0 && b > a) text = text.slice(0, a) + "'[hidden]'" + text.slice(b);
+  }
+  return maskUrl(text);
+}
+
+function literalEnd(text: string, start: number): number {
+  const q = text[start];
+  if (q !== "'" && q !== '"') {
+    const m = /^[^\s,)]+/.exec(text.slice(start));
+    return start + (m ? m[0].length : 0);
+  }
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === q) {
+      if (text[i + 1] === q) i++;
+      else return i + 1;
+    }
+  }
+  return text.length;
+}
+
 export async function executeStatement(worker: Worker, st: Statement, opts: { signal?: AbortSignal; onStream?: (e: Entity) => void }): Promise<Entity[]> {
-  const statementText = st.text;
+  const statementText = maskedStatementText(st);
   switch (st.kind) {
     case 'createConnector': {
       if (st.connectorType !== 'source') {

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { TributaryError } from '../sdk/errors.js';
 import type { Worker } from '../runtime/worker.js';
 import { redact } from '../runtime/secrets.js';
-import { executeScript, executeStatement } from '../commands/sql.js';
+import { executeScript, executeStatement, maskedStatementText } from '../commands/sql.js';
 import { VERSION } from '../commands/index.js';
 import { parseScript } from '../sql/parser.js';
 import type { Entity, StatementError } from '../sql/entities.js';
@@ -126,7 +126,7 @@ async function handle(worker: Worker, req: IncomingMessage, res: ServerResponse)
       let current: string | undefined;
       try {
         for (const st of statements) {
-          current = st.text;
+          current = maskedStatementText(st);
           done.push(...(await executeStatement(worker, st, {})));
         }
       } catch (err) {
