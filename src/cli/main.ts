@@ -1,6 +1,4 @@
-import { runServer } from './server.js';
-import { runSql } from './sql.js';
-import { runDemo } from './demo.js';
+// subcommands are imported on demand: each pulls in only what it needs
 
 const USAGE = `Tributary — event source connectors managed with SQL
 
@@ -14,11 +12,11 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'server':
-      return runServer(rest);
+      return (await import('./server.js')).runServer(rest);
     case 'sql':
-      return runSql(rest);
+      return (await import('./sql.js')).runSql(rest);
     case 'demo':
-      return runDemo(rest);
+      return (await import('./demo.js')).runDemo(rest);
     case undefined:
     case 'help':
     case '--help':
