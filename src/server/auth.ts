@@ -121,8 +121,8 @@ export function isLoopback(host: string | undefined | null): boolean {
 /** Throws (clearly) when listening on `host` would expose the API without a token. */
 export function assertListenAllowed(host: string | undefined, auth: ResolvedAuth): void {
   if (isLoopback(host) || auth.tokens.length > 0) return;
-  throw new TributaryError('config.invalid', `Refusing to listen on ${host || 'all interfaces'} without an API token: the REST API would be open to the network`, {
-    hint: 'set TRIBUTARY_API_TOKEN (admin) and/or TRIBUTARY_API_READ_TOKEN (read-only), or a token file (TRIBUTARY_API_TOKEN_FILE); or listen on 127.0.0.1',
+  throw new TributaryError('config.invalid', `Refusing to listen on ${host || 'all interfaces'} without an API token: the REST API would be open to the network. Set TRIBUTARY_API_TOKEN (or TRIBUTARY_API_TOKEN_FILE), or listen on 127.0.0.1`, {
+    hint: 'TRIBUTARY_API_TOKEN is the admin token, TRIBUTARY_API_READ_TOKEN a read-only one; a token file holds `admin <token>` / `read <token>` lines',
   });
 }
 
