@@ -30,7 +30,41 @@ export const PG_NEGATIVE_INFINITY_MS = -9223372036832400000n;
 const MS_PER_DAY = 86_400_000;
 
 /** "2024-03-10 02:30:00.123456+01" / "2024-03-10 02:30:00" / "2024-03-10T…" → parts (no time zone applied). */
+function digits(t: string, a: number, b: number): number {
+  let n = 0;
+  for (let i = a; i < b; i++) {
+    const c = t.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** Fast path for PostgreSQL's ISO output in a UTC session: `YYYY-MM-DD HH:MM:SS[.ffffff][+00]`. */
+function fastParts(text: string) {
+  const n = text.length;
+  if (n < 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(10) !== 32) return null;
+  let end = n;
+  let offsetSec: number | null = null;
+  if (text.endsWith('+00')) {
+    end = n - 3;
+    offsetSec = 0;
+  }
+  let micros = 0;
+  if (end > 19) {
+    if (text.charCodeAt(19) !== 46) return null;
+    const frac = digits(text, 20, end);
+    if (frac < 0 || end - 20 > 6) return null;
+    micros = frac * 10 ** (6 - (end - 20));
+  } else if (end !== 19) return null;
+  const y = digits(text, 0, 4), mo = digits(text, 5, 7), d = digits(text, 8, 10), h = digits(text, 11, 13), mi = digits(text, 14, 16), s = digits(text, 17, 19);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || s < 0) return null;
+  return { y, mo, d, h, mi, s, micros, offsetSec, bc: false };
+}
+
 export function parseTimestampParts(text: string): { y: number; mo: number; d: number; h: number; mi: number; s: number; micros: number; offsetSec: number | null; bc: boolean } | null {
+  const fast = fastParts(text);
+  if (fast) return fast;
   const m = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:([+-])(\d\d)(?::?(\d\d))?(?::(\d\d))?)?( BC)?$/.exec(text);
   if (!m) return null;
   const frac = m[7] ? Number(m[7].padEnd(6, '0')) : 0;
@@ -68,10 +102,15 @@ export function timestampToInstant(text: string, timeZone: string): { epochSec: 
   const p = parseTimestampParts(text);
   if (!p) throw new TributaryError('source.query', `Cannot parse timestamp '${text}'`);
   const year = p.bc ? 1 - p.y : p.y;
-  const fixedLocal = new Date(0);
-  fixedLocal.setUTCFullYear(year, p.mo - 1, p.d);
-  fixedLocal.setUTCHours(p.h, p.mi, p.s, 0);
-  const lsec = Math.floor(fixedLocal.getTime() / 1000);
+  let lsec: number;
+  if (year >= 100) lsec = Date.UTC(year, p.mo - 1, p.d, p.h, p.mi, p.s) / 1000;
+  else {
+    // Date.UTC maps years 0–99 to 1900–1999
+    const fixedLocal = new Date(0);
+    fixedLocal.setUTCFullYear(year, p.mo - 1, p.d);
+    fixedLocal.setUTCHours(p.h, p.mi, p.s, 0);
+    lsec = Math.floor(fixedLocal.getTime() / 1000);
+  }
   if (p.offsetSec !== null) return { epochSec: lsec - p.offsetSec, micros: p.micros };
   let off = zoneOffsetSec(timeZone, lsec * 1000);
   let epoch = lsec - off;

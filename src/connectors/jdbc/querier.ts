@@ -46,7 +46,7 @@ const TS_TEXT_KEY = 'tributary.timestamp';
 /**
  * Reads one table (or the custom query) in the configured mode, one batch per `fetch`.
  *
- * Every batch runs in one REPEATABLE READ READ ONLY transaction whose first statement takes the snapshot. Unlike
+ * Every batch is one statement that also returns the snapshot it read with (`pg_current_snapshot()`). Unlike
  * Confluent's connector, which silently misses a row whose transaction commits after a row with a later id or
  * timestamp was read, this querier remembers the transactions in progress at each read (pg_current_snapshot's
  * xip list) and, once they have finished, reads the range they could have written below the watermark again,
@@ -62,6 +62,7 @@ export class TableQuerier {
   #pos: Position = { key: null, pending: null };
   #sql = { main: '', first: '', group: '', reread: '', rereadFromStart: '' };
   #keyIdx: number[] = [];
+  #snapIdx = 0;
   #columnsCount = 0;
   #tsType: 'timestamp' | 'timestamptz' | null = null;
   #initialized = false;
@@ -176,6 +177,7 @@ export class TableQuerier {
     const cols = columns.map((c) => this.#q(c.name)).join(', ');
     const select = `SELECT ${cols}${selectExtra.map((e, i) => `, ${e} AS tributary_k${i}`).join('')} FROM ${from}`;
     this.#keyIdx = selectExtra.map((_, i) => columns.length + i);
+    this.#snapIdx = columns.length + selectExtra.length;
     this.#columnsCount = columns.length;
     const tuple = (xs: string[]) => (xs.length === 1 ? xs[0]! : `(${xs.join(', ')})`);
     const params = (start: number) => keyCasts.map((c, i) => c.replace('$', `$${start + i}`));
@@ -186,12 +188,18 @@ export class TableQuerier {
       this.#sql.first = this.#sql.main;
     } else {
       const order = ` ORDER BY ${keyExprs.join(', ')} LIMIT ${s.batchMaxRows}${suffix}`;
-      // the upper bound (now - timestamp.delay.interval.ms) is always the last parameter
-      const upper = (n: number) => (this.#usesTs ? `${keyExprs[0]} < ${keyCasts[0]!.replace('$', `$${n}`)}` : '');
-      this.#sql.main = `${select} WHERE ${tuple(keyExprs)} > ${tuple(params(1))}${this.#usesTs ? ' AND ' + upper(k + 1) : ''}${order}`;
-      this.#sql.first = `${select}${this.#usesTs ? ' WHERE ' + upper(1) : ''}${order}`;
+      // the upper bound (now - timestamp.delay.interval.ms) takes the delay as the last parameter
+      const upper = (n: number) => {
+        if (!this.#usesTs) return '';
+        const bound = `(now() - $${n}::numeric * interval '1 millisecond')`;
+        return `${keyExprs[0]} < ${this.#tsType === 'timestamptz' ? bound : `(${bound} AT TIME ZONE ${quoteLiteral(s.timeZone)})`}`;
+      };
+      // one statement per batch: its rows and the snapshot it read them with (transactions still in progress)
+      const withSnap = select.replace(/ FROM (.*)$/s, `, tributary_s.snap FROM $1 CROSS JOIN (SELECT pg_current_snapshot()::text AS snap) AS tributary_s`);
+      this.#sql.main = `${withSnap} WHERE ${tuple(keyExprs)} > ${tuple(params(1))}${this.#usesTs ? ' AND ' + upper(k + 1) : ''}${order}`;
+      this.#sql.first = `${withSnap}${this.#usesTs ? ' WHERE ' + upper(1) : ''}${order}`;
       // timestamp mode: a batch must not end inside a group of rows sharing one timestamp
-      if (this.#usesTs && !this.#usesInc) this.#sql.group = `${select} WHERE ${keyExprs[0]} = ${keyCasts[0]!.replace('$', '$1')} ORDER BY ${keyExprs[0]}`;
+      if (this.#usesTs && !this.#usesInc) this.#sql.group = `${withSnap} WHERE ${keyExprs[0]} = ${keyCasts[0]!.replace('$', '$1')} ORDER BY ${keyExprs[0]}`;
       if (this.table) {
         const inXids = (n: number) => `xmin::text::bigint = ANY($${n}::bigint[])`;
         const orderAll = ` ORDER BY ${keyExprs.join(', ')}`;
@@ -278,17 +286,16 @@ export class TableQuerier {
   async fetch(client: pg.Client): Promise<{ records: SourceRecord[]; full: boolean }> {
     if (!this.#incremental) return this.#fetchBulk(client);
     const s = this.s;
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
-      const snapRow = await client.query({ text: `SELECT pg_current_snapshot()::text, (now() - $1::numeric * interval '1 millisecond')::text`, values: [s.timestampDelayMs], rowMode: 'array' });
-      const snap = parseSnapshot((snapRow.rows[0] as string[])[0]!);
-      const upper = (snapRow.rows[0] as string[])[1]!;
       const out: SourceRecord[] = [];
       const posBefore = this.#pos;
       let pending = posBefore.pending;
 
       // 1. transactions that were in progress at an earlier read and have finished since: read what they wrote
+      //    (finished at this snapshot ⇒ committed rows are visible to the statement that follows)
       if (pending && this.table && posBefore.key) {
+        const snapRow = await client.query({ text: 'SELECT pg_current_snapshot()::text', rowMode: 'array' });
+        const snap = parseSnapshot((snapRow.rows[0] as string[])[0]!);
         const done = pending.xids.filter((x) => finishedIn(BigInt(x), snap));
         if (done.length) {
           const left = pending.xids.filter((x) => !done.includes(x));
@@ -312,14 +319,16 @@ export class TableQuerier {
       let text = this.#sql.main;
       if (posBefore.key) values.push(...posBefore.key);
       else text = this.#sql.first;
-      if (this.#usesTs) values.push(upper);
+      if (this.#usesTs) values.push(s.timestampDelayMs);
       const r = await client.query({ text, values, rowMode: 'array' });
       let rows = r.rows as unknown[][];
       const full = rows.length >= s.batchMaxRows;
+      const snapText = rows.length ? (rows[0]![this.#snapIdx] as string) : null;
       if (full && this.#sql.group) rows = await this.#wholeGroups(client, rows);
       let key = posBefore.key;
       if (rows.length) {
-        // transactions in progress now may hold keys at or below the new watermark
+        // transactions in progress at this read may hold keys at or below the new watermark
+        const snap = parseSnapshot(snapText!);
         if (this.table && snap.xip.length) {
           const from = pending ? pending.from : posBefore.key;
           const xids = new Set(pending?.xids ?? []);
@@ -331,11 +340,9 @@ export class TableQuerier {
           out.push(this.#record(row, this.#offsetOf(key, pending)));
         }
       }
-      await client.query('COMMIT');
       this.#pos = { key, pending };
       return { records: out, full };
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       throw classifyPgError(err, `Reading ${this.label}`);
     }
   }

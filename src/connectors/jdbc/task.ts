@@ -54,6 +54,8 @@ export class JdbcSourceTask implements SourceTask {
   #client: pg.Client | null = null;
   #queriers: TableQuerier[] = [];
   #pollInterval = 5000;
+  /** the next batch of a table with a backlog, already requested while the runtime handles the current one */
+  #prefetch: { q: TableQuerier; p: Promise<{ records: SourceRecord[]; full: boolean }> } | null = null;
 
   async start(config: ResolvedConfig, ctx: SourceTaskContext): Promise<void> {
     this.#cfg = config;
@@ -94,6 +96,7 @@ export class JdbcSourceTask implements SourceTask {
   }
 
   #drop(): void {
+    this.#prefetch = null;
     const c = this.#client;
     this.#client = null;
     for (const q of this.#queriers) q.reset();
@@ -101,6 +104,11 @@ export class JdbcSourceTask implements SourceTask {
   }
 
   async poll(signal: AbortSignal): Promise<SourceRecord[]> {
+    if (this.#prefetch) {
+      const { q, p } = this.#prefetch;
+      this.#prefetch = null;
+      return this.#after(q, () => p);
+    }
     if (!this.#queriers.length) {
       await sleep(1000, signal).catch(() => undefined);
       return [];
@@ -114,13 +122,31 @@ export class JdbcSourceTask implements SourceTask {
         return [];
       }
     }
-    try {
+    const querier = q;
+    return this.#after(querier, async () => {
       const client = await this.#connect();
-      if (!q.initialized) await q.init(client, await this.#ctx.offset(q.partition));
-      const { records, full } = await q.fetch(client);
+      if (!querier.initialized) await querier.init(client, await this.#ctx.offset(querier.partition));
+      return querier.fetch(client);
+    });
+  }
+
+  /**
+   * Runs one fetch; when the batch was full, the next one is requested at once so that the database works on it
+   * while the runtime converts and writes this one (the querier's position already moved past this batch).
+   */
+  async #after(q: TableQuerier, fetch: () => Promise<{ records: SourceRecord[]; full: boolean }>): Promise<SourceRecord[]> {
+    try {
+      const { records, full } = await fetch();
       q.nextPollAt = full ? 0 : Date.now() + this.#pollInterval;
-      // rotate so that tables with backlogs share the task fairly
-      this.#queriers.push(...this.#queriers.splice(this.#queriers.indexOf(q), 1));
+      if (full && this.#client) {
+        const client = this.#client;
+        const p = q.fetch(client);
+        p.catch(() => undefined); // surfaced by the next poll
+        this.#prefetch = { q, p };
+      } else {
+        // rotate so that tables with backlogs share the task fairly
+        this.#queriers.push(...this.#queriers.splice(this.#queriers.indexOf(q), 1));
+      }
       return records;
     } catch (err) {
       if (err instanceof TributaryError && err.retriable) this.#drop();
@@ -129,6 +155,8 @@ export class JdbcSourceTask implements SourceTask {
   }
 
   async stop(): Promise<void> {
+    await this.#prefetch?.p.catch(() => undefined);
+    this.#prefetch = null;
     const c = this.#client;
     this.#client = null;
     await c?.end().catch(() => undefined);
