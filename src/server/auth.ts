@@ -12,7 +12,7 @@ import { TributaryError } from '../sdk/errors.js';
  * - Listening on any other address requires at least one token; `guardListen` makes `listen()` fail with a clear
  *   error otherwise, and every request is refused when that guard was bypassed.
  * - When tokens are configured, every request (loopback included) needs `Authorization: Bearer <token>`, except
- *   `GET /health` (liveness/readiness probes; it reveals no names, configs or data).
+ *   `GET /health` (liveness/readiness probes; it reveals no names, configs or data) and the static console page.
  * - An admin token may do everything; a read-only token may only GET (and HEAD).
  * - TLS: give a key and a certificate file and the server speaks HTTPS.
  */
@@ -179,7 +179,8 @@ export function authorize(req: IncomingMessage, res: ServerResponse, auth: Resol
   const path = (req.url ?? '/').split('?')[0];
   const method = req.method ?? 'GET';
   const readOnly = method === 'GET' || method === 'HEAD';
-  if (readOnly && (path === '/health' || path === '/health/live' || path === '/health/ready')) return true;
+  // probes, and the console page itself (static; its data calls carry the token)
+  if (readOnly && (path === '/health' || path === '/health/live' || path === '/health/ready' || path === '/console' || path === '/console/')) return true;
   const addr = server.address() as AddressInfo | string | null;
   const exposed = addr !== null && typeof addr === 'object' && !isLoopback(addr.address);
   if (auth.tokens.length === 0) {

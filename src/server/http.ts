@@ -11,6 +11,7 @@ import type { Logger } from '../sdk/logger.js';
 import { authorize, guardListen, resolveAuth, resolveTls, type AuthOptions, type TlsOptions } from './auth.js';
 import { handleMetrics } from './metrics.js';
 import { handleRest } from './rest.js';
+import { handleConsole } from './console/index.js';
 
 const MAX_BODY = 4 * 1024 * 1024;
 
@@ -149,6 +150,6 @@ async function handle(worker: Worker, req: IncomingMessage, res: ServerResponse)
     res.end();
     return;
   }
-  if ((await handleMetrics(worker, req, res, url)) || (await handleRest(worker, req, res, url))) return;
+  if ((await handleMetrics(worker, req, res, url)) || (await handleRest(worker, req, res, url)) || (await handleConsole(worker, req, res, url))) return;
   send(res, 404, { error_code: 404, message: `Unknown endpoint ${req.method} ${url.pathname}` });
 }
