@@ -12,6 +12,9 @@ let redact: (text: string) => string = (t) => t;
 export function setLogLevel(level: Level): void {
   threshold = order[level];
 }
+export function getLogLevel(): Level {
+  return (Object.keys(order) as Level[]).find((l) => order[l] === threshold) ?? 'info';
+}
 export function setLogSink(fn: (line: string) => void): void {
   sink = fn;
 }

@@ -37,6 +37,8 @@ export interface TaskRunnerOptions {
   logger: Logger;
   onTopic?: (topic: string) => void;
   onStateChange?: () => void;
+  /** called when a batch is acknowledged: records, bytes, and ms from poll to acknowledgement */
+  onBatch?: (b: { records: number; bytes: number; latencyMs: number }) => void;
 }
 
 export interface TaskMetrics {
@@ -53,6 +55,7 @@ export interface TaskMetrics {
 
 interface PendingBatch {
   seq: number;
+  polledAt: number;
   records: PlatformRecord[];
   bytes: number;
   sourceCount: number;
@@ -242,7 +245,7 @@ export class TaskRunner {
       bytes += (key?.length ?? 0) + (value?.length ?? 0) + 64;
     }
     const seq = this.#tracker.add(records, bytes);
-    const batch: PendingBatch = { seq, records: out, bytes, sourceCount: records.length };
+    const batch: PendingBatch = { seq, polledAt: now, records: out, bytes, sourceCount: records.length };
     this.#pending.push(batch);
     this.metrics.batches++;
     this.#send(batch);
@@ -278,6 +281,7 @@ export class TaskRunner {
     this.metrics.recordsWritten += batch.records.length;
     this.metrics.bytesWritten += batch.bytes;
     this.metrics.lastAckAt = Date.now();
+    this.#o.onBatch?.({ records: batch.records.length, bytes: batch.bytes, latencyMs: this.metrics.lastAckAt - batch.polledAt });
   }
 
   /** After a failed send: let in-flight sends settle, then resend every unacknowledged batch in order. */

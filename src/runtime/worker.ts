@@ -22,6 +22,8 @@ export interface WorkerOptions {
   /** worker-level converter defaults (Kafka Connect's key.converter / value.converter worker settings) */
   defaults?: Record<string, string>;
   shutdownTimeoutMs?: number;
+  /** observer of acknowledged batches (metrics) */
+  onBatch?: (connector: string, task: number, b: { records: number; bytes: number; latencyMs: number }) => void;
 }
 
 export interface TaskStatus {
@@ -440,6 +442,7 @@ export class Worker {
           logger: log.child({ task: i }),
           onTopic: (t) => inst.topics.add(t),
           onStateChange: () => this.#rollUp(inst),
+          onBatch: this.#o.onBatch ? (b) => this.#o.onBatch!(name, i, b) : undefined,
         });
       });
       inst.state = target === 'PAUSED' ? 'PAUSED' : 'RUNNING';

@@ -12,6 +12,7 @@ import { FileConfigStore, FileOffsetStore } from '../state/file-store.js';
 import { createEmbeddedLog } from '../connectors/embedded-log/index.js';
 import { builtinPlugins } from '../registry.js';
 import { createHttpServer } from './http.js';
+import { observeBatchLatency } from './metrics.js';
 
 export interface AppOptions {
   dataDir: string;
@@ -52,15 +53,23 @@ export async function startApp(opts: AppOptions): Promise<App> {
     logger,
     workerId: `${hostname()}:${port}`,
     defaults: opts.workerConfig,
+    onBatch: (connector, task, b) => observeBatchLatency(connector, task, b.latencyMs / 1000),
   });
   const server = createHttpServer(worker, logger);
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(port, host, () => {
-      server.off('error', rej);
-      res();
+  try {
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(port, host, () => {
+        server.off('error', rej);
+        res();
+      });
     });
-  });
+  } catch (err) {
+    // nothing was started yet but the stores and the platform: release them (the log's writer lock)
+    await offsets.close();
+    await platform.close();
+    throw err;
+  }
   const actualPort = (server.address() as AddressInfo).port;
   await worker.start();
   let closed = false;
@@ -68,7 +77,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     worker,
     platform,
     server,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
+    url: `${'setSecureContext' in server ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
     async close() {
       if (closed) return;
       closed = true;

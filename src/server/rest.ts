@@ -6,7 +6,7 @@ import { connectorSpec, type Worker } from '../runtime/worker.js';
 import { commonConnectorSpec } from '../runtime/common-spec.js';
 import { findSource } from '../runtime/plugins.js';
 import { isSecretKey, MASK, redact } from '../runtime/secrets.js';
-import { setLogLevel } from '../runtime/logger.js';
+import { setLogLevel, getLogLevel } from '../runtime/logger.js';
 import { listPlugins } from '../commands/index.js';
 import { httpStatusOf } from './http.js';
 
@@ -265,10 +265,11 @@ export async function validateConfig(worker: Worker, pluginType: string, raw: Re
 // ---- admin/loggers ----------------------------------------------------------------------------------------------
 
 const LEVELS: Record<string, 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', FATAL: 'error', OFF: 'error' };
-const loggerState = { level: (process.env.TRIBUTARY_LOG_LEVEL ?? 'info').toUpperCase(), lastModified: null as number | null };
+const loggerState = { level: null as string | null, lastModified: null as number | null };
 
 function loggerInfo() {
-  return { level: loggerState.level, last_modified: loggerState.lastModified };
+  // the level set through this API (TRACE/FATAL/OFF kept as given), else the process-wide level in effect
+  return { level: loggerState.level ?? getLogLevel().toUpperCase(), last_modified: loggerState.lastModified };
 }
 
 // ---- router -----------------------------------------------------------------------------------------------------
