@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { embeddedPg, randomName, stopEmbeddedPg, type PgTarget } from '../helpers/postgres.js';
-import { runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { spawn } from 'node:child_process';
+import { MAIN, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { createEmbeddedLog } from '../../src/connectors/embedded-log/index.js';
 import { waitFor } from '../helpers/app.js';
 
@@ -112,6 +113,24 @@ test('the DEVELOPERS.md statement runs through tributary sql, survives kill -9 o
     await server?.kill('SIGTERM');
     await c.query(`DROP TABLE IF EXISTS ${table}`);
     await c.end();
+  }
+});
+
+test('the interactive shell runs statements typed over several lines', async () => {
+  const server = await startServerProcess(mkdtempSync(join(tmpdir(), 'tributary-shell-')));
+  try {
+    const child = spawn(process.execPath, [MAIN, 'sql', '--server', server.url], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'home-')) } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.stdin.write('SHOW\n  CONNECTORS;\nSHOW TOPICS;\nexit\n');
+    child.stdin.end();
+    const code = await new Promise((r) => child.on('exit', r));
+    assert.equal(code, 0, out);
+    assert.match(out, /Connector Name \| Type \| Class \| Status/);
+    assert.match(out, /Kafka Topic \| Partitions/);
+  } finally {
+    await server.kill('SIGTERM');
   }
 });
 
