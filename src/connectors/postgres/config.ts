@@ -2,6 +2,8 @@
 import { tmpdir } from 'node:os';
 import type { ConfigKey, ConfigSpec, ResolvedConfig } from '../../sdk/config.js';
 import { validateSlotName } from './replication/connection.js';
+import { resolveConfig, configError } from '../../runtime/config.js';
+import { commonConnectorSpec } from '../../runtime/common-spec.js';
 
 const regexList = (v: unknown): string | undefined => {
   for (const r of v as string[]) {
@@ -141,6 +143,19 @@ export interface PgCdcConfig {
 }
 
 const anchored = (list: unknown): RegExp[] => ((list as string[]) ?? []).map((r) => new RegExp(`^(?:${r})$`));
+
+/**
+ * Resolves the connector's own keys. The worker hands the connector and its task the whole connector config,
+ * including the keys every connector accepts (name, connector.class, converters, offset.flush.interval.ms, …):
+ * those are the runtime's and are let through here.
+ */
+export function resolvePgCdcConfig(raw: Record<string, unknown>): PgCdcConfig {
+  const common = new Set(commonConnectorSpec.keys.map((k) => k.name));
+  const prefixes = commonConnectorSpec.passthroughPrefixes ?? [];
+  const { values, problems } = resolveConfig(postgresCdcSpec, raw, { allowUnknown: (k) => common.has(k) || prefixes.some((p) => k.startsWith(p)) });
+  if (problems.length) throw configError(postgresCdcSpec.name, problems);
+  return toPgCdcConfig(values);
+}
 
 export function toPgCdcConfig(c: ResolvedConfig): PgCdcConfig {
   const mode = String(c['snapshot.mode']);

@@ -1,8 +1,7 @@
 /** The connector: one task (a replication slot is read by one connection), status from the task when co-located. */
 import type { ResolvedConfig } from '../../sdk/config.js';
 import type { ConnectorContext, SourceConnector } from '../../sdk/source.js';
-import { requireConfig } from '../../runtime/config.js';
-import { postgresCdcSpec, toPgCdcConfig, type PgCdcConfig } from './config.js';
+import { resolvePgCdcConfig, type PgCdcConfig } from './config.js';
 import { connectClient } from './replication/connection.js';
 
 export class PostgresCdcConnector implements SourceConnector {
@@ -12,7 +11,7 @@ export class PostgresCdcConnector implements SourceConnector {
 
   async start(config: ResolvedConfig, ctx: ConnectorContext): Promise<void> {
     this.config = config;
-    this.cfg = toPgCdcConfig(requireConfig(postgresCdcSpec, config));
+    this.cfg = resolvePgCdcConfig(config);
     this.ctx = ctx;
   }
 

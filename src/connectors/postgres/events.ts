@@ -125,6 +125,11 @@ export interface TableModel {
   convs: Converter[];
   /** value put for an unchanged TOAST column ('u') */
   toast: unknown[];
+  /**
+   * value put for a null in a NOT NULL column: only a key-only before image (DELETE or key change under
+   * REPLICA IDENTITY DEFAULT) has those; Debezium writes the type's zero value ('' / 0 / false / epoch), not null
+   */
+  fallback: unknown[];
   /** tuple positions of the key columns, in key order */
   keyIdx: number[];
   keyNames: string[];
@@ -156,6 +161,7 @@ export function buildTableModel(
   const names: Array<string | null> = [];
   const convs: Converter[] = [];
   const toast: unknown[] = [];
+  const fallback: unknown[] = [];
   const fields: NonNullable<Schema['fields']> = [];
   const fieldByName = new Map<string, Schema>();
   for (const c of columns) {
@@ -166,6 +172,7 @@ export function buildTableModel(
     names.push(included ? c.name : null);
     convs.push(t.convert);
     toast.push(toastPlaceholder(t.schema, cfg.placeholder));
+    fallback.push(zeroValue(t.schema));
     if (included) fields.push({ name: c.name, schema: t.schema });
   }
   // key: message.key.columns override, else the primary key
@@ -199,8 +206,34 @@ export function buildTableModel(
   };
   return {
     oid, schema, table, id, topic: `${cfg.prefix}.${schema}.${table}`, replicaIdentity,
-    names, convs, toast, keyIdx, keyNames, keySchema, valueSchema, envelopeSchema,
+    names, convs, toast, fallback, keyIdx, keyNames, keySchema, valueSchema, envelopeSchema,
   };
+}
+
+/** Debezium's fallback for a required field without a value: the type's zero (null for an optional field). */
+export function zeroValue(schema: Schema): unknown {
+  if (schema.optional) return null;
+  switch (schema.name) {
+    case 'io.debezium.time.ZonedTimestamp': return '1970-01-01T00:00:00Z';
+    case 'io.debezium.time.ZonedTime': return '00:00:00Z';
+    case 'org.apache.kafka.connect.data.Decimal': return '0';
+    case 'io.debezium.data.VariableScaleDecimal': return { scale: 0, value: Buffer.from([0]) };
+    default: break;
+  }
+  switch (schema.type) {
+    case 'int8': case 'int16': case 'int32': case 'int64': case 'float32': case 'float64': return 0;
+    case 'boolean': return false;
+    case 'string': return '';
+    case 'bytes': return Buffer.alloc(0);
+    case 'array': return [];
+    case 'map': return {};
+    case 'struct': {
+      const o: Record<string, unknown> = {};
+      for (const f of schema.fields ?? []) o[f.name] = zeroValue(f.schema);
+      return o;
+    }
+    default: return null;
+  }
 }
 
 function toastPlaceholder(schema: Schema, placeholder: string): unknown {
@@ -219,7 +252,7 @@ export function toRow(m: TableModel, t: TupleValue[]): Record<string, unknown> {
     const name = names[i];
     if (name === null) continue;
     const v = t[i];
-    row[name!] = v === null ? null : v === undefined ? m.toast[i] : m.convs[i]!(v);
+    row[name!] = v === null ? m.fallback[i] : v === undefined ? m.toast[i] : m.convs[i]!(v);
   }
   return row;
 }

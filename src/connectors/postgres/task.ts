@@ -18,8 +18,7 @@ import type { Logger } from '../../sdk/logger.js';
 import type { SourceOffset, SourcePartition, SourceRecord } from '../../sdk/record.js';
 import type { SourceTask, SourceTaskContext } from '../../sdk/source.js';
 import { TributaryError } from '../../sdk/errors.js';
-import { requireConfig } from '../../runtime/config.js';
-import { postgresCdcSpec, tableIncluded, toPgCdcConfig, type PgCdcConfig } from './config.js';
+import { resolvePgCdcConfig, tableIncluded, type PgCdcConfig } from './config.js';
 import { classifyPgError, connectClient, quoteIdent, ReplicationConnection, type PgConnectOptions } from './replication/connection.js';
 import { decodePgOutput, carriesXidInStream, MsgCode, type PgOutputMessage, type TupleValue } from './pgoutput.js';
 import { Catalog, publicationTables, slotInfo, userTables, type TableRef } from './catalog.js';
@@ -117,7 +116,7 @@ export class PostgresCdcTask implements SourceTask {
   private eventsEmitted = 0;
 
   async start(config: ResolvedConfig, ctx: SourceTaskContext): Promise<void> {
-    this.cfg = toPgCdcConfig(requireConfig(postgresCdcSpec, config));
+    this.cfg = resolvePgCdcConfig(config);
     const cfg = this.cfg;
     this.log = ctx.logger.child({ connector: ctx.connector, task: ctx.taskId, slot: cfg.slotName });
     this.partition = { server: cfg.prefix };

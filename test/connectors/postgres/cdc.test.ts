@@ -60,7 +60,7 @@ test('snapshot reads existing rows then streams inserts, updates, deletes and tr
       `${a}:c:{"id":3,"name":"three","price":"3.25"}`,
       `${a}:u:{"id":1,"name":"uno","price":"1.50"}`,
       `${b}:c:{"k":"y","v":20}`,
-      `${a}:d:{"id":2,"name":null,"price":null}`,
+      `${a}:d:{"id":2,"name":"","price":null}`,
       `${a}:tombstone`,
       `${b}:t:null`,
     ]);
