@@ -62,7 +62,7 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
 
   const tributary = async (mode: 'bulk' | 'incrementing') => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tributary-bench-'));
-    const app = await startApp({ dataDir, port: 0, logger: createLogger() });
+    const app = await startApp({ dataDir, port: 0, logger: createLogger(), fsync: (process.env.BENCH_FSYNC as 'always') ?? 'always' });
     try {
       const name = `BENCH_${mode.toUpperCase()}`;
       const t0 = process.hrtime.bigint();
@@ -79,6 +79,9 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
         await new Promise((r) => setTimeout(r, 20));
       }
       const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      const m = app.worker.details(name).tasks[0]!.metrics;
+      if (process.env.BENCH_DEBUG) log(`  offsets: ${JSON.stringify(await app.worker.offsets(name))}`);
+      log(`  ${mode}: poll wait ${Math.round(m.pollMs)} ms, dispatch ${Math.round(m.dispatchMs)} ms, backpressure ${Math.round(m.backpressureMs)} ms over ${Math.round(secs * 1000)} ms`);
       return { n: written, secs };
     } finally {
       await app.close();

@@ -49,6 +49,10 @@ export interface TaskMetrics {
   bytesWritten: number;
   batches: number;
   offsetCommits: number;
+  /** time spent waiting for the source's poll, converting/dispatching, and held back by in-flight limits (ms) */
+  pollMs: number;
+  dispatchMs: number;
+  backpressureMs: number;
   lastPollAt?: number;
   lastAckAt?: number;
 }
@@ -81,6 +85,9 @@ export class TaskRunner {
     bytesWritten: 0,
     batches: 0,
     offsetCommits: 0,
+    pollMs: 0,
+    dispatchMs: 0,
+    backpressureMs: 0,
   };
 
   readonly #o: TaskRunnerOptions;
@@ -186,11 +193,14 @@ export class TaskRunner {
         continue;
       }
       if (this.#tracker.inflightRecords >= o.limits.maxInflightRecords || this.#tracker.inflightBytes >= o.limits.maxInflightBytes) {
+        const w = performance.now();
         await this.#waitForAck(500);
+        this.metrics.backpressureMs += performance.now() - w;
         await this.#maybeCommit(false);
         continue;
       }
       let records: SourceRecord[];
+      const t0 = performance.now();
       try {
         records = await retry(() => task.poll(signal), {
           signal,
@@ -203,7 +213,10 @@ export class TaskRunner {
       }
       if (this.lastError) this.lastError = undefined;
       this.metrics.lastPollAt = Date.now();
+      const t1 = performance.now();
+      this.metrics.pollMs += t1 - t0;
       if (records.length) await this.#dispatch(records);
+      this.metrics.dispatchMs += performance.now() - t1;
       await this.#maybeCommit(false);
     }
   }
