@@ -28,19 +28,26 @@ export function maskConfig(config: Record<string, string>, spec?: ConfigSpec): R
 }
 
 /**
- * Process-wide registry of secret values so that logs and error traces never show them, even when a library
- * puts one in a message. Values shorter than 3 characters are not registered (they would mask everything).
+ * Process-wide registry of secret values so that logs, error traces and responses never show them, even when a
+ * library puts one in a message. A value is masked where it stands as a whole token (not inside a longer word:
+ * a password `postgres` does not mangle a topic `postgres_cities`). Values shorter than 4 characters are not
+ * registered (they would mask too much); configs are masked structurally anyway (maskConfig).
  */
-const knownSecrets = new Set<string>();
+const knownSecrets = new Map<string, RegExp>();
+
+function tokenPattern(secret: string): RegExp {
+  const esc = secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![A-Za-z0-9_])${esc}(?![A-Za-z0-9_])`, 'g');
+}
 
 export function registerSecrets(config: Record<string, unknown>, spec?: ConfigSpec): void {
   for (const [k, v] of Object.entries(config)) {
-    if (typeof v === 'string' && v.length >= 3 && isSecretKey(k, spec)) knownSecrets.add(v);
+    if (typeof v === 'string' && v.length >= 4 && isSecretKey(k, spec) && v !== MASK && !knownSecrets.has(v)) knownSecrets.set(v, tokenPattern(v));
   }
 }
 
 export function redact(text: string): string {
   let out = maskUrl(text);
-  for (const s of knownSecrets) if (out.includes(s)) out = out.split(s).join(MASK);
+  for (const [s, re] of knownSecrets) if (out.includes(s)) out = out.replace(re, MASK);
   return out;
 }

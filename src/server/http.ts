@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { TributaryError } from '../sdk/errors.js';
 import type { Worker } from '../runtime/worker.js';
 import { redact } from '../runtime/secrets.js';
-import { executeScript, executeStatement, maskedStatementText } from '../commands/sql.js';
+import { executeStatement, maskedStatementText } from '../commands/sql.js';
 import { VERSION } from '../commands/index.js';
 import { parseScript } from '../sql/parser.js';
 import type { Entity, StatementError } from '../sql/entities.js';
@@ -141,11 +141,15 @@ async function handle(worker: Worker, req: IncomingMessage, res: ServerResponse)
     res.on('close', () => ac.abort(new TributaryError('internal', 'client went away')));
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     const line = (e: unknown) => res.write(redact(JSON.stringify(e)) + '\n');
+    let current: string | undefined;
     try {
-      const entities = await executeScript(worker, script, { signal: ac.signal, onStream: line });
-      for (const e of entities) line(e);
+      // answers go out in statement order, each as soon as its statement has run
+      for (const st of statements) {
+        current = maskedStatementText(st);
+        for (const e of await executeStatement(worker, st, { signal: ac.signal, onStream: line })) line(e);
+      }
     } catch (err) {
-      if (!ac.signal.aborted) line(errorBody(err));
+      if (!ac.signal.aborted) line(errorBody(err, current));
     }
     res.end();
     return;
