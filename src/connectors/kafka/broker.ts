@@ -407,8 +407,9 @@ export async function startBroker(opts: BrokerOptions = {}): Promise<BrokerHandl
     writeFileSync(path.join(dir, 'broker.pid'), `${pid}\n`);
     let gone = false;
     exited = new Promise((resolve) => child.once('exit', () => ((gone = true), resolve())));
-    if (opts.detached) child.unref();
-    else trackChild(pid);
+    // never keep this process alive for the broker; a non-detached broker is killed when this process exits
+    child.unref();
+    if (!opts.detached) trackChild(pid);
     log?.info('starting Kafka broker', { version, port, controllerPort, dir, pid });
     const ready = await waitFor(
       async () => gone || ((await portAccepts(port)) && (await metadataBrokerCount(port).then((n) => n > 0, () => false))),

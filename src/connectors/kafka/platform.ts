@@ -233,10 +233,10 @@ export class KafkaPlatform implements Platform {
 
   async #produceWithRetry(topic: string, partition: number, batch: PlatformRecord[]): Promise<void> {
     const p = this.producerSettings;
-    const deadline = Date.now() + p.deliveryTimeoutMs;
+    const deadline = Date.now() + (p.deliveryTimeoutMs || p.requestTimeoutMs);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.#getDriver().produce(topic, partition, batch);
+        await this.#produceBefore(deadline, topic, partition, batch);
         if (attempt > 0) this.#log.info('Kafka write recovered', { topic, partition, attempts: attempt + 1 });
         return;
       } catch (e) {
@@ -251,6 +251,32 @@ export class KafkaPlatform implements Platform {
         if (err.code === 'platform.write' && /UNKNOWN_TOPIC|NOT_LEADER/.test(err.message)) this.#partitions.delete(topic);
         await sleep(wait);
       }
+    }
+  }
+
+  /**
+   * One produce attempt bounded by the delivery deadline. The idempotent client retries a lost connection by
+   * itself without end; past the deadline the producer is closed (ending those retries, so nothing from it lands
+   * later) and replaced, and the batch fails retriably.
+   */
+  async #produceBefore(deadline: number, topic: string, partition: number, batch: PlatformRecord[]): Promise<void> {
+    const driver = this.#getDriver();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), Math.max(1, deadline - Date.now()))));
+    try {
+      const r = await Promise.race([driver.produce(topic, partition, batch).then(() => 'ok' as const), expired]);
+      if (r === 'expired') {
+        if (this.#driver === driver) {
+          this.#driver = undefined;
+          void driver.close();
+        }
+        throw new TributaryError('platform.connection', `Kafka did not acknowledge ${batch.length} records to ${topic}[${partition}] within delivery.timeout.ms=${this.producerSettings.deliveryTimeoutMs}`, {
+          retriable: true,
+          hint: 'is the broker running and reachable? check bootstrap.servers',
+        });
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 

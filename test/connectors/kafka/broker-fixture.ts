@@ -47,6 +47,16 @@ export function getKafka(): Promise<KafkaFixture> {
 }
 
 /**
+ * Why this process cannot start a broker of its own (for tests that stop or kill one), or undefined when it can.
+ * With `REQUIRE_KAFKA=1` the absence throws instead.
+ */
+export function ownBrokerUnavailable(): string | undefined {
+  const reason = brokerUnavailableReason();
+  if (reason && required()) throw new Error(`REQUIRE_KAFKA=1 but no Kafka broker can be started: ${reason}`);
+  return reason ? `needs a broker of its own: ${reason}` : undefined;
+}
+
+/**
  * Starts a broker of its own (free port, temporary folder), for tests that stop, kill or restart it. The folder
  * is removed when the process exits; call `stop()` when done.
  */
@@ -62,7 +72,18 @@ export async function startOwnBroker(opts: BrokerOptions = {}): Promise<BrokerHa
   process.once('exit', () => {
     if (!opts.dir) rmSync(dir, { recursive: true, force: true });
   });
+  killOnSignals();
   return broker;
+}
+
+let signalsHooked = false;
+/** 'exit' does not run on SIGINT/SIGTERM: turn those into an exit so the brokers are killed and folders removed. */
+function killOnSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => process.exit(sig === 'SIGINT' ? 130 : 143));
+  }
 }
 
 /** A random topic name for one test. */
