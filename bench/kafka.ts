@@ -107,10 +107,15 @@ async function runTool(libs: string, bootstrap: string, topic: string, o: Requir
 /** Writes the records through Tributary's Kafka platform with one client library. */
 async function runPlatform(client: 'platformatic' | 'kafkajs', bootstrap: string, topic: string, o: Required<KafkaBenchOptions>): Promise<KafkaBenchRow> {
   const name = `tributary kafka platform (${client === 'platformatic' ? '@platformatic/kafka' : 'kafkajs'})`;
-  const platform = createKafkaPlatform(
-    { 'bootstrap.servers': bootstrap, 'kafka.client': client, 'compression.type': o.compression, 'batch.size': o.batchSize, 'linger.ms': o.lingerMs, 'auto.create': false },
-    createLogger({ bench: client }),
-  );
+  let platform: ReturnType<typeof createKafkaPlatform>;
+  try {
+    platform = createKafkaPlatform(
+      { 'bootstrap.servers': bootstrap, 'kafka.client': client, 'compression.type': o.compression, 'batch.size': o.batchSize, 'linger.ms': o.lingerMs, 'auto.create': false },
+      createLogger({ bench: client }),
+    );
+  } catch (e) {
+    return { name, records: 0, seconds: 0, recordsPerSec: 0, mbPerSec: 0, error: (e as Error).message.replace(/\s+/g, ' ') };
+  }
   // distinct payloads, made before timing (ProducerPerformance also prepares its payload up front)
   const payloads = Array.from({ length: 1024 }, () => Buffer.from(randomBytes(o.recordSize).toString('base64').slice(0, o.recordSize)));
   let next = 0;
