@@ -15,6 +15,8 @@ export interface BufferedMessage {
 }
 
 const HDR = 16;
+/** spill writes go through one buffer of this size (few system calls); replay reads blocks of this size into one reused buffer */
+const BLOCK = 1 << 20;
 
 export class StreamedTxBuffer {
   readonly xid: number;
@@ -25,6 +27,8 @@ export class StreamedTxBuffer {
   private fd: number | null = null;
   private spilledBytes = 0;
   private spilledCount = 0;
+  private wbuf: Buffer | null = null;
+  private wlen = 0;
   private aborted = new Set<number>();
   count = 0;
 
@@ -63,14 +67,33 @@ export class StreamedTxBuffer {
   }
 
   private writeRecord(subxid: number, lsn: number, buf: Buffer, start: number, end: number): void {
-    const h = Buffer.allocUnsafe(HDR);
-    h.writeUInt32BE(end - start, 0);
-    h.writeUInt32BE(subxid, 4);
-    h.writeDoubleBE(lsn, 8);
-    writeSync(this.fd!, h);
-    writeSync(this.fd!, buf, start, end - start);
-    this.spilledBytes += HDR + end - start;
+    const len = end - start;
+    this.wbuf ??= Buffer.allocUnsafe(BLOCK);
+    if (this.wlen + HDR + len > BLOCK) this.flushWrites();
+    const w = this.wbuf;
+    if (HDR + len > BLOCK) {
+      // a message larger than the write buffer: header and body written directly
+      const h = Buffer.allocUnsafe(HDR);
+      h.writeUInt32BE(len, 0);
+      h.writeUInt32BE(subxid, 4);
+      h.writeDoubleBE(lsn, 8);
+      writeSync(this.fd!, h);
+      writeSync(this.fd!, buf, start, len);
+    } else {
+      w.writeUInt32BE(len, this.wlen);
+      w.writeUInt32BE(subxid, this.wlen + 4);
+      w.writeDoubleBE(lsn, this.wlen + 8);
+      buf.copy(w, this.wlen + HDR, start, end);
+      this.wlen += HDR + len;
+    }
+    this.spilledBytes += HDR + len;
     this.spilledCount++;
+  }
+
+  private flushWrites(): void {
+    let off = 0;
+    while (off < this.wlen) off += writeSync(this.fd!, this.wbuf!, off, this.wlen - off);
+    this.wlen = 0;
   }
 
   /** a subtransaction aborted: its changes are dropped on replay */
@@ -87,18 +110,22 @@ export class StreamedTxBuffer {
     return this.aborted.has(subxid);
   }
 
-  /** Yields the buffered messages in order, reading a spill file in blocks. */
+  /**
+   * Yields the buffered messages in order, reading a spill file in blocks into one reused buffer: a yielded
+   * message's `buf` is valid only until the next iteration (the consumer decodes it before asking for more).
+   */
   async *replay(): AsyncGenerator<BufferedMessage> {
     if (this.fd === null) {
       for (const m of this.mem) yield m;
       return;
     }
+    this.flushWrites();
+    this.wbuf = null;
     closeSync(this.fd);
     this.fd = -1;
     const fh = await open(this.spillPath!, 'r');
     try {
-      const block = 1 << 20;
-      let buf = Buffer.allocUnsafe(block);
+      let buf = Buffer.allocUnsafe(BLOCK);
       let have = 0;
       let fileOff = 0;
       for (;;) {
@@ -118,11 +145,15 @@ export class StreamedTxBuffer {
         const rest = have - p;
         if (rest > 0) {
           const need = rest >= HDR ? HDR + buf.readUInt32BE(p) : HDR;
-          const next = Buffer.allocUnsafe(Math.max(block, need));
-          buf.copy(next, 0, p, have);
-          buf = next;
-        } else {
-          buf = Buffer.allocUnsafe(block);
+          if (need > buf.length) {
+            const next = Buffer.allocUnsafe(need);
+            buf.copy(next, 0, p, have);
+            buf = next;
+          } else {
+            buf.copyWithin(0, p, have);
+          }
+        } else if (buf.length > BLOCK) {
+          buf = Buffer.allocUnsafe(BLOCK);
         }
         have = rest;
       }
@@ -137,6 +168,8 @@ export class StreamedTxBuffer {
       try { closeSync(this.fd); } catch { /* already closed */ }
     }
     this.fd = null;
+    this.wbuf = null;
+    this.wlen = 0;
     if (this.spillDir) rmSync(this.spillDir, { recursive: true, force: true });
     this.spillDir = null;
     this.mem = [];
