@@ -11,6 +11,12 @@ async function main(argv: string[]): Promise<number> {
     case 'jdbc':
       await (await import('./jdbc.js')).runJdbcBench(common);
       return 0;
+    case 'kafka':
+      await (await import('./kafka.js')).runKafkaBenchCli(rest);
+      return 0;
+    case 'pg-cdc':
+      await (await import('./pg-cdc.js')).runPgCdcBench(common);
+      return 0;
     default:
       process.stderr.write(`${which ? `Unknown benchmark '${which}'. ` : ''}${USAGE}\n`);
       return 1;
