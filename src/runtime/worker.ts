@@ -165,15 +165,7 @@ export class Worker {
         if (opts.ifNotExists) return { created: false, record: existing.rec };
         throw new TributaryError('connector.exists', `Connector ${name} already exists`, { hint: 'DROP CONNECTOR it first, or use CREATE … IF NOT EXISTS' });
       }
-      const v = await this.validate({ ...config, name });
-      if (!v.plugin || v.problems.length) throw configError(`connector '${name}'`, v.problems);
-      const rec: ConnectorRecord = { name, config: v.config, targetState: opts.initialState ?? 'RUNNING', createdAt: new Date().toISOString() };
-      registerSecrets(rec.config, connectorSpec(v.plugin));
-      await this.#o.configs.put(rec);
-      const inst = new ConnectorInstance(rec, v.plugin);
-      this.#instances.set(name, inst);
-      await this.#startInstance(inst);
-      return { created: true, record: rec };
+      return this.#exclusiveless_create(name, config, opts.initialState);
     });
   }
 
@@ -194,11 +186,12 @@ export class Worker {
     });
   }
 
-  async #exclusiveless_create(name: string, config: Record<string, string>): Promise<{ created: boolean; record: ConnectorRecord }> {
+  /** validates, stores and starts a new connector; callers hold the exclusive lock */
+  async #exclusiveless_create(name: string, config: Record<string, string>, initialState: Target = 'RUNNING'): Promise<{ created: boolean; record: ConnectorRecord }> {
     validateName(name);
     const v = await this.validate({ ...config, name });
     if (!v.plugin || v.problems.length) throw configError(`connector '${name}'`, v.problems);
-    const rec: ConnectorRecord = { name, config: v.config, targetState: 'RUNNING', createdAt: new Date().toISOString() };
+    const rec: ConnectorRecord = { name, config: v.config, targetState: initialState, createdAt: new Date().toISOString() };
     registerSecrets(rec.config, connectorSpec(v.plugin));
     await this.#o.configs.put(rec);
     const inst = new ConnectorInstance(rec, v.plugin);
