@@ -57,6 +57,8 @@ class ConnectorInstance {
   trace?: string;
   tasks: TaskRunner[] = [];
   connector: SourceConnector | null = null;
+  /** the worker's platform, or a view of it with this connector's client overrides */
+  platform: Platform | null = null;
   topics = new Set<string>();
   constructor(
     public rec: ConnectorRecord,
@@ -131,6 +133,7 @@ export class Worker {
       ['transforms', () => this.#o.plugins.buildTransforms(expanded)],
       ['key.converter', () => this.#converter(expanded, true)],
       ['value.converter', () => this.#converter(expanded, false)],
+      ['producer.override', () => this.#o.platform.forConnector?.(expanded)],
     ] as const) {
       try {
         fn();
@@ -143,6 +146,15 @@ export class Worker {
       problems.push(...(await plugin.check(values)));
     }
     return { plugin, config: expanded, values, problems };
+  }
+
+  /** the platform a connector writes to: a view with its client overrides when the platform supports them */
+  #platformFor(config: Record<string, string>): Platform {
+    const base = this.#o.platform;
+    if (base.forConnector) return base.forConnector(config);
+    const ignored = Object.keys(config).filter((k) => k.startsWith('producer.override.'));
+    if (ignored.length) this.#o.logger.warn(`producer overrides do not apply to the ${base.kind} platform; ignored`, { connector: config.name, keys: ignored.join(',') });
+    return base;
   }
 
   #converter(config: Record<string, string>, isKey: boolean) {
@@ -416,6 +428,8 @@ export class Worker {
         shutdownTimeoutMs: this.#o.shutdownTimeoutMs ?? 10_000,
       };
       const topicSpec = topicCreationSpec(inst.rec.config);
+      const platform = this.#platformFor(inst.rec.config);
+      inst.platform = platform;
       inst.tasks = taskConfigs.map((tc, i) => {
         // task configs are the connector's resolved config plus what the connector assigned to the task
         const tv: ResolvedConfig = { ...values, ...tc };
@@ -424,7 +438,7 @@ export class Worker {
           taskId: i,
           plugin: inst.plugin,
           config: tv,
-          platform: this.#o.platform,
+          platform,
           offsets: this.#o.offsets,
           keyConverter: this.#converter(inst.rec.config, true),
           valueConverter: this.#converter(inst.rec.config, false),
@@ -462,6 +476,11 @@ export class Worker {
       this.#o.logger.warn('connector stop failed', { connector: inst.rec.name, error: String(err) });
     }
     inst.connector = null;
+    const platform = inst.platform;
+    inst.platform = null;
+    if (platform && platform !== this.#o.platform) {
+      await platform.close().catch((err) => this.#o.logger.warn('closing the connector platform failed', { connector: inst.rec.name, error: String(err) }));
+    }
     if (inst.state !== 'FAILED') inst.state = 'UNASSIGNED';
   }
 }

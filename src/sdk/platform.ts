@@ -35,4 +35,11 @@ export interface Platform {
    */
   read(topic: string, opts: { fromBeginning: boolean; limit?: number; signal?: AbortSignal; onRecord: (r: StoredRecord) => void }): Promise<void>;
   close(): Promise<void>;
+  /**
+   * A view of this platform for one connector, with the connector's client overrides applied (Kafka:
+   * `producer.override.*` through an allowlist). Throws TributaryError `config.invalid` naming the key for an
+   * override that is not allowed or has a bad value, so CREATE can refuse it. Returns `this` when nothing is
+   * overridden. A view holds its own clients, opened lazily; closing it leaves this platform open.
+   */
+  forConnector?(config: Record<string, string>): Platform;
 }

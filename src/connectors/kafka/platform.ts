@@ -93,6 +93,10 @@ export class KafkaPlatform implements Platform {
     return p === this.producerSettings ? this : new KafkaPlatform(this.settings, this.#log, p);
   }
 
+  forConnector(config: Record<string, string>): KafkaPlatform {
+    return this.withProducerOverrides(config);
+  }
+
   #getDriver(): ProduceDriver {
     this.#driver ??= createDriver(this.settings, this.producerSettings);
     return this.#driver;
