@@ -123,32 +123,52 @@ export const CONSOLE_HTML = `<!doctype html>
     return out;
   }
 
+  // The time axis spans from the oldest sample shown (at least 10 s, at most WINDOW_MS) to now, so a freshly opened
+  // console draws a full-width line after a few polls. What was drawn is also left on the canvas as data-*
+  // attributes (points, last value, scale, time of drawing) for tests and for anyone inspecting the page.
   function draw(canvas, series, now) {
     const dpr = window.devicePixelRatio || 1;
     const w = canvas.clientWidth, h = canvas.clientHeight;
-    if (canvas.width !== w * dpr) { canvas.width = w * dpr; canvas.height = h * dpr; }
+    if (canvas.width !== w * dpr || canvas.height !== h * dpr) { canvas.width = w * dpr; canvas.height = h * dpr; }
     const g = canvas.getContext('2d');
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, w, h);
-    const pad = { l: 44, r: 8, t: 8, b: 16 };
-    let max = 1;
-    for (const s of series) for (const p of s.points) max = Math.max(max, p.v);
-    g.font = '10px system-ui'; g.fillStyle = '#6b7385'; g.strokeStyle = '#e2e5eb';
+    const pad = { l: 44, r: 8, t: 18, b: 16 };
+    let max = 1, first = now;
+    for (const s of series) for (const p of s.points) { max = Math.max(max, p.v); first = Math.min(first, p.t); }
+    max = niceCeil(max);
+    const span = Math.min(WINDOW_MS, Math.max(10000, now - first));
+    g.font = '10px system-ui'; g.fillStyle = '#6b7385'; g.strokeStyle = '#e2e5eb'; g.lineWidth = 1;
     for (let i = 0; i <= 2; i++) {
       const y = pad.t + (h - pad.t - pad.b) * (1 - i / 2);
       g.beginPath(); g.moveTo(pad.l, y); g.lineTo(w - pad.r, y); g.stroke();
       g.fillText(fmt(max * i / 2), 4, y + 3);
     }
-    g.fillText('-5 min', pad.l, h - 3); g.fillText('now', w - pad.r - 18, h - 3);
-    const x = (t) => pad.l + (w - pad.l - pad.r) * (1 - (now - t) / WINDOW_MS);
+    g.fillText('-' + fmtSpan(span), pad.l, h - 3); g.fillText('now', w - pad.r - 18, h - 3);
+    const x = (t) => pad.l + (w - pad.l - pad.r) * (1 - (now - t) / span);
     const y = (v) => pad.t + (h - pad.t - pad.b) * (1 - v / max);
     series.forEach((s, i) => {
+      const pts = s.points.filter((p) => now - p.t <= span);
+      g.fillStyle = s.color; g.fillText(s.label, pad.l + 6 + i * 150, 11);
+      if (!pts.length) return;
+      g.beginPath();
+      pts.forEach((p, j) => (j ? g.lineTo(x(p.t), y(p.v)) : g.moveTo(x(p.t), y(p.v))));
+      g.lineTo(x(pts[pts.length - 1].t), y(0)); g.lineTo(x(pts[0].t), y(0)); g.closePath();
+      g.globalAlpha = 0.12; g.fill(); g.globalAlpha = 1;
       g.strokeStyle = s.color; g.lineWidth = 1.5; g.beginPath();
-      s.points.forEach((p, j) => (j ? g.lineTo(x(p.t), y(p.v)) : g.moveTo(x(p.t), y(p.v))));
+      pts.forEach((p, j) => (j ? g.lineTo(x(p.t), y(p.v)) : g.moveTo(x(p.t), y(p.v))));
       g.stroke();
-      g.fillStyle = s.color; g.fillText(s.label, pad.l + 6 + i * 150, pad.t + 10);
+      const lp = pts[pts.length - 1];
+      g.beginPath(); g.arc(x(lp.t), y(lp.v), 2.5, 0, 2 * Math.PI); g.fill();
     });
+    const main = series[0] ? series[0].points : [];
+    canvas.dataset.points = String(main.length);
+    canvas.dataset.last = main.length ? String(Math.round(main[main.length - 1].v * 100) / 100) : '';
+    canvas.dataset.max = String(max);
+    canvas.dataset.drawnAt = String(now);
   }
+  const niceCeil = (v) => { const e = Math.pow(10, Math.floor(Math.log10(v))); for (const m of [1, 2, 5, 10]) if (v <= m * e) return m * e; return 10 * e; };
+  const fmtSpan = (ms) => ms >= 60000 ? (Math.round(ms / 6000) / 10) + ' min' : Math.round(ms / 1000) + ' s';
 
   function connectorUi(c) {
     let u = ui.get(c.name);
