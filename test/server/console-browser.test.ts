@@ -188,13 +188,17 @@ describe('web console in Chromium', { skip: missing && !required ? missing : fal
     await page.locator('#sql').fill('SHOW CONNECTORS;');
     await page.locator('#sql-run').click();
     const out = page.locator('#sql-out');
-    await page.waitForFunction((n) => ((globalThis as any).document.getElementById('sql-out').textContent ?? '').includes(n), name);
-    const result = JSON.parse((await out.textContent()) ?? '');
+    // the answer is shown as a table of connectors (and as JSON below it)
+    const row = out.locator('[data-entity="connector_list"] tr', { has: page.locator(`td[data-col="name"]`, { hasText: name }) });
+    await row.waitFor();
+    assert.equal(await row.locator('td[data-col="state"]').textContent(), 'PAUSED');
+    assert.equal(await row.locator('td[data-col="className"]').textContent(), 'io.confluent.connect.jdbc.JdbcSourceConnector');
+    assert.equal(await row.locator('td[data-col="tasks"]').textContent(), '0: PAUSED');
+    assert.equal(await out.locator('[data-entity="connector_list"] .mono').first().textContent(), 'SHOW CONNECTORS;');
+    const result = JSON.parse((await out.locator('pre[data-json]').textContent()) ?? '');
     assert.equal(result[0]['@type'], 'connector_list');
     assert.equal(result[0].statementText, 'SHOW CONNECTORS;');
-    const row = result[0].connectors.find((c: any) => c.name === name);
-    assert.ok(row, JSON.stringify(result));
-    assert.match(row.state, /^PAUSED/);
+    assert.match(result[0].connectors.find((c: any) => c.name === name)?.state ?? '', /^PAUSED/);
     assert.notEqual(await out.getAttribute('class'), 'err');
 
     // an error is shown as one, too

@@ -17,7 +17,7 @@ export const CONSOLE_HTML = `<!doctype html>
   header { display:flex; align-items:center; gap:16px; padding:10px 20px; background:#111826; color:#fff; }
   header h1 { font-size:17px; margin:0; font-weight:600; }
   header .meta { color:#aab3c5; font-size:12px; margin-left:auto; }
-  main { display:grid; grid-template-columns: minmax(0,2fr) minmax(0,1fr); gap:16px; padding:16px 20px; }
+  main { display:grid; grid-template-columns: minmax(0,3fr) minmax(0,2fr); gap:16px; padding:16px 20px; }
   @media (max-width: 1000px) { main { grid-template-columns: 1fr; } }
   section.card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px 16px; margin-bottom:16px; }
   h2 { font-size:15px; margin:0 0 10px; }
@@ -28,12 +28,14 @@ export const CONSOLE_HTML = `<!doctype html>
   .badge { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; font-weight:600; color:#fff; background:var(--stop); }
   .badge.RUNNING { background:var(--run); } .badge.PAUSED { background:var(--pause); } .badge.FAILED { background:var(--fail); }
   .badge.RESTARTING, .badge.UNASSIGNED { background:var(--accent); }
-  .cls { color:var(--mute); font-size:12px; }
+  .cls { color:var(--mute); font-size:12px; min-width:0; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+  .row.head { flex-wrap:nowrap; }
+  .row.head h3 { white-space:nowrap; }
   .spacer { flex:1; }
   button { font:inherit; padding:4px 10px; border:1px solid var(--line); border-radius:6px; background:#fff; cursor:pointer; }
   button:hover { border-color:var(--accent); }
   button.primary { background:var(--accent); color:#fff; border-color:var(--accent); }
-  .stats { display:grid; grid-template-columns: repeat(auto-fill, minmax(120px,1fr)); gap:6px 12px; margin:8px 0; font-size:12px; }
+  .stats { display:grid; grid-template-columns: repeat(auto-fill, minmax(100px,1fr)); gap:6px 12px; margin:8px 0; font-size:12px; }
   .stats b { display:block; font-size:15px; }
   canvas { width:100%; height:120px; border:1px solid var(--line); border-radius:6px; background:#fcfcfd; }
   .progress { height:10px; background:var(--line); border-radius:5px; overflow:hidden; margin:4px 0; }
@@ -45,6 +47,13 @@ export const CONSOLE_HTML = `<!doctype html>
   table { width:100%; border-collapse:collapse; font-size:12px; }
   td, th { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); vertical-align:top; }
   td.mono { word-break:break-all; }
+  td.nowrap { white-space:nowrap; word-break:normal; }
+  .actions { display:flex; gap:8px; flex-wrap:nowrap; }
+  #sql-out { margin-top:6px; max-height:340px; overflow:auto; }
+  #sql-out table { margin-bottom:6px; }
+  #sql-out td { word-break:normal; overflow-wrap:break-word; }
+  .clamp { display:-webkit-box; -webkit-line-clamp:3; -webkit-box-orient:vertical; overflow:hidden; cursor:pointer; }
+  .clamp.open { display:block; }
   select, input { font:inherit; padding:4px 6px; border:1px solid var(--line); border-radius:6px; }
   .err { color:var(--fail); }
   .muted { color:var(--mute); }
@@ -70,7 +79,7 @@ export const CONSOLE_HTML = `<!doctype html>
       <h2>SQL</h2>
       <textarea id="sql" spellcheck="false">SHOW CONNECTORS;</textarea>
       <div class="row" style="margin-top:6px"><button class="primary" id="sql-run">Run</button><span class="muted">Ctrl+Enter</span></div>
-      <pre id="sql-out" class="muted">Results appear here.</pre>
+      <div id="sql-out" class="muted">Results appear here.</div>
     </section>
     <section class="card">
       <h2>Topic viewer</h2>
@@ -192,11 +201,12 @@ export const CONSOLE_HTML = `<!doctype html>
       msg: el('span', { class: 'err' }),
     };
     u.root = el('div', { class: 'conn', 'data-connector': c.name },
-      el('div', { class: 'row' },
-        el('h3', { text: c.name }), u.badge, el('span', { class: 'cls', text: c.class }), el('span', { class: 'spacer' }),
-        el('button', { 'data-action': 'pause', onclick: act('pause'), text: 'Pause' }),
-        el('button', { 'data-action': 'resume', onclick: act('resume'), text: 'Resume' }),
-        el('button', { 'data-action': 'restart', onclick: act('restart'), text: 'Restart' })),
+      el('div', { class: 'row head' },
+        el('h3', { text: c.name }), u.badge, el('span', { class: 'cls', title: c.class, text: c.class }), el('span', { class: 'spacer' }),
+        el('span', { class: 'actions' },
+          el('button', { 'data-action': 'pause', onclick: act('pause'), text: 'Pause' }),
+          el('button', { 'data-action': 'resume', onclick: act('resume'), text: 'Resume' }),
+          el('button', { 'data-action': 'restart', onclick: act('restart'), text: 'Restart' }))),
       el('div', { class: 'row' }, el('span', { class: 'muted', text: 'Tasks:' }), u.tasks, u.msg),
       u.stats, u.snapshot, u.chart, u.lagChart, u.trace,
       el('details', {}, el('summary', { text: 'Configuration (secrets masked)' }), u.config));
@@ -260,12 +270,32 @@ export const CONSOLE_HTML = `<!doctype html>
     finally { busy = false; }
   }
 
+  // One block per entity of a /ksql answer: a table when the entity holds a list of rows (connectors, plugins,
+  // topics…), else its JSON; the whole answer stays readable as JSON below.
+  // Text with line-break opportunities after . _ / , (as <wbr>, so copying it gives the text unchanged).
+  const breakable = (t) => t.split(/(?<=[._\/,])/).flatMap((part, i) => (i ? [el('wbr'), part] : [part]));
+  function renderEntities(res) {
+    const cell = (v) => v === null || v === undefined ? '' : Array.isArray(v) ? v.map((x) => x && typeof x === 'object' ? Object.values(x).join(': ') : String(x)).join(', ') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const blocks = (Array.isArray(res) ? res : [res]).map((e) => {
+      if (!e || typeof e !== 'object') return el('pre', { text: JSON.stringify(e, null, 2) });
+      const list = Object.values(e).find((v) => Array.isArray(v) && v.every((x) => x && typeof x === 'object' && !Array.isArray(x)));
+      const head = e.statementText ? [el('div', { class: 'muted mono', text: e.statementText })] : [];
+      if (!list) return el('div', { 'data-entity': String(e['@type'] || '') }, ...head, el('pre', { text: JSON.stringify(e, null, 2) }));
+      const cols = [...new Set(list.flatMap((r) => Object.keys(r)))];
+      return el('div', { 'data-entity': String(e['@type'] || '') }, ...head, list.length
+        ? el('table', {}, el('tr', {}, ...cols.map((c) => el('th', { text: c }))), ...list.map((r) => el('tr', {}, ...cols.map((c) => el('td', { class: 'mono', 'data-col': c }, ...breakable(cell(r[c])))))))
+        : el('p', { class: 'muted', text: 'No rows.' }));
+    });
+    blocks.push(el('details', {}, el('summary', { class: 'muted', text: 'JSON' }), el('pre', { 'data-json': '', text: JSON.stringify(res, null, 2) })));
+    return blocks;
+  }
+
   async function runSql() {
     const out = $('sql-out');
     out.className = 'muted'; out.textContent = 'Running…';
     try {
       const res = await call('POST', '/ksql', { ksql: $('sql').value });
-      out.className = ''; out.textContent = JSON.stringify(res, null, 2);
+      out.className = ''; out.replaceChildren(...renderEntities(res));
       refresh(); loadTopics();
     } catch (e) { out.className = 'err'; out.textContent = String(e.message || e); }
   }
@@ -286,10 +316,10 @@ export const CONSOLE_HTML = `<!doctype html>
     try {
       const res = await call('GET', '/console/api/topics/' + encodeURIComponent(t) + '/latest?n=20');
       const rows = res.records.slice().reverse().map((r) => el('tr', {},
-        el('td', { class: 'mono', text: r.partition + '/' + r.offset }),
-        el('td', { class: 'mono', text: new Date(r.timestamp).toISOString().replace('T', ' ').slice(0, 23) }),
+        el('td', { class: 'mono nowrap', text: r.partition + '/' + r.offset }),
+        el('td', { class: 'mono nowrap', title: new Date(r.timestamp).toISOString(), text: new Date(r.timestamp).toISOString().slice(11, 23) }),
         el('td', { class: 'mono', text: r.key === null ? '∅' : r.key }),
-        el('td', { class: 'mono', text: r.value === null ? '∅ (tombstone)' : r.value })));
+        el('td', { class: 'mono' }, el('div', { class: 'clamp', title: 'click to show all / less', onclick: (e) => e.currentTarget.classList.toggle('open'), text: r.value === null ? '∅ (tombstone)' : r.value }))));
       $('records').replaceChildren(rows.length ? el('table', {}, el('tr', {}, el('th', { text: 'p/offset' }), el('th', { text: 'time' }), el('th', { text: 'key' }), el('th', { text: 'value' })), ...rows) : el('p', { class: 'muted', text: 'No records.' }));
     } catch (e) { $('records').replaceChildren(el('p', { class: 'err', text: String(e.message || e) })); }
   }
