@@ -27,6 +27,7 @@ import {
   smallTwosComplementBase64,
   twosComplementBytes,
 } from './format.js';
+import { byteWriterFor, smallUnscaled, type ByteWriter } from './json-bytes.js';
 
 /** How Decimal values are written: base64 of the unscaled two's-complement bytes, or a plain JSON number. */
 export type DecimalFormat = 'BASE64' | 'NUMERIC';
@@ -55,8 +56,14 @@ interface Compiled {
   prefix?: Buffer;
   /** writes a value of this schema, null handling (default/optional) included */
   write: Writer;
+  /** writes a non-null value of this schema */
+  raw: Writer;
+  /** what a null value is written as (the default's text, or 'null' when optional); undefined: null is an error */
+  nullText: string | undefined;
   /** the schema's JSON text */
   json: string;
+  /** writes a non-null value as UTF-8 JSON into a buffer (made on first use; the fast path of fromConnectData) */
+  bytes?: ByteWriter;
 }
 
 function fail(message: string, hint?: string): TributaryError {
@@ -149,6 +156,10 @@ export class JsonConverter implements Converter {
   private decimalFormat: DecimalFormat = 'BASE64';
   private replaceNullWithDefault = true;
   private cache = new WeakMap<Schema, Compiled>();
+  /** false only in tests, to compare the generated struct writers with the generic ones */
+  generateStruct = true;
+  /** false only in tests, to compare the byte writers with the string path */
+  writeBytes = true;
 
   /** Accepts resolved config (typed) or raw strings. */
   configure(config: ResolvedConfig, _isKey = false): void {
@@ -166,10 +177,31 @@ export class JsonConverter implements Converter {
     if (value === null || value === undefined) return null;
     if (!schema) return Buffer.from(this.toJsonText(schema, value)!, 'utf8');
     const c = this.compiled(schema);
+    if (this.schemasEnabled) c.prefix ??= Buffer.from('{"schema":' + c.json + ',"payload":', 'utf8');
+    if (this.writeBytes) {
+      const out = writeValue(this.byteWriter(schema, c), value, this.schemasEnabled ? c.prefix! : EMPTY, this.schemasEnabled);
+      if (out !== undefined) return out;
+    }
+    // the string path: also where every conversion error is reported
     const payload = c.write(value);
     if (!this.schemasEnabled) return encode(payload, EMPTY, false);
-    c.prefix ??= Buffer.from('{"schema":' + c.json + ',"payload":', 'utf8');
-    return encode(payload, c.prefix, true);
+    return encode(payload, c.prefix!, true);
+  }
+
+  private byteWriter(schema: Schema, c: Compiled): ByteWriter {
+    if (c.bytes === undefined) {
+      c.bytes = byteWriterFor(
+        schema,
+        c,
+        this.decimalFormat === 'BASE64',
+        () => decimalScale(schema.parameters),
+        (fs) => {
+          const fc = this.compiled(fs);
+          return { bytes: this.byteWriter(fs, fc), source: fc };
+        },
+      );
+    }
+    return c.bytes;
   }
 
   /** Connect data → JSON text (the same text `fromConnectData` encodes); null for a null value. */
@@ -220,10 +252,13 @@ export class JsonConverter implements Converter {
     const hasDefault = def !== undefined && def !== null;
     const type = schema.type;
     let write: Writer;
+    let nullText: string | undefined;
     if (hasDefault && this.replaceNullWithDefault) {
       const defText = raw(def);
+      nullText = defText;
       write = (v) => (v === null || v === undefined ? defText : raw(v));
     } else if (schema.optional) {
+      nullText = 'null';
       write = (v) => (v === null || v === undefined ? 'null' : raw(v));
     } else {
       write = (v) => {
@@ -234,7 +269,7 @@ export class JsonConverter implements Converter {
         return raw(v);
       };
     }
-    return { write, json: this.buildSchemaJson(schema, hasDefault ? raw(def) : undefined) };
+    return { write, raw, nullText, json: this.buildSchemaJson(schema, hasDefault ? raw(def) : undefined) };
   }
 
   private buildSchemaJson(schema: Schema, defText: string | undefined): string {
@@ -298,6 +333,8 @@ export class JsonConverter implements Converter {
           };
         }
         return (v) => {
+          const u = smallUnscaled(v, scale);
+          if (u !== undefined) return '"' + smallTwosComplementBase64(u) + '"';
           const p = decimalParts(v, scale);
           if (p !== undefined && p.int.length + p.frac.length <= 15) {
             const n = Number(p.int + p.frac);
@@ -385,7 +422,7 @@ export class JsonConverter implements Converter {
         const names = fields.map((f) => f.name);
         const prefixes = fields.map((f, i) => (i ? ',' : '{') + jsonString(f.name) + ':');
         let writers: Writer[] | undefined;
-        return (v) => {
+        const generic: Writer = (v) => {
           if (typeof v !== 'object' || v === null || Array.isArray(v)) throw typeError(type, v);
           writers ??= fields.map((f) => this.compiled(f.schema).write);
           const o = v as Record<string, unknown>;
@@ -399,6 +436,7 @@ export class JsonConverter implements Converter {
           }
           return s + '}';
         };
+        return (this.generateStruct && generatedStructWriter(fields, prefixes, (f) => this.compiled(f), generic)) || generic;
       }
       default:
         throw fail(`Unknown schema type '${String(type)}'`);
@@ -406,24 +444,98 @@ export class JsonConverter implements Converter {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
-let scratch = Buffer.allocUnsafe(64 * 1024);
+/**
+ * A struct writer generated for one struct schema (the generic one walks field arrays through megamorphic calls):
+ * one function per schema, reading each field by name and calling that field's own writer, so V8 can inline them.
+ * It writes exactly what `generic` writes; on any error it returns `generic(v)`, which throws the error the generic
+ * path reports (with the field path). Undefined when code generation is unavailable.
+ */
+function generatedStructWriter(fields: Field[], prefixes: string[], compiled: (s: Schema) => Compiled, generic: Writer): Writer | undefined {
+  if (fields.length === 0 || fields.length > 2000) return undefined;
+  const args: string[] = ['generic'];
+  const vals: unknown[] = [generic];
+  let body = 'return function (v) {\n' + "  if (typeof v !== 'object' || v === null || Array.isArray(v)) return generic(v);\n" + '  try {\n    let x;\n    let s = ' + JSON.stringify(prefixes[0]) + ';\n';
+  for (let i = 0; i < fields.length; i++) {
+    const c = compiled(fields[i]!.schema);
+    args.push('w' + i);
+    vals.push(c.raw);
+    if (i > 0) body += '    s += ' + JSON.stringify(prefixes[i]) + ';\n';
+    body += '    x = v[' + JSON.stringify(fields[i]!.name) + '];\n';
+    const onNull = c.nullText === undefined ? 'return generic(v);' : 's += ' + JSON.stringify(c.nullText) + ';';
+    body += '    if (x === null || x === undefined) ' + onNull + ' else s += w' + i + '(x);\n';
+  }
+  body += "    return s + '}';\n  } catch {\n    return generic(v);\n  }\n};";
+  try {
+    return new Function(...args, body)(...vals) as Writer;
+  } catch {
+    return undefined; // e.g. --disallow-code-generation-from-strings
+  }
+}
 
-/** prefix + UTF-8(payload) (+ '}'), through a reused scratch buffer: faster than flattening one long string. */
+const EMPTY = Buffer.alloc(0);
+const CLOSE = Buffer.of(0x7d);
+
+/**
+ * Converted values are written straight into slabs of this size and handed out as views (what Buffer.allocUnsafe
+ * does with its 8 KiB pool, minus the copy and with fewer pool allocations). A slab is freed once every view of it is.
+ */
+const SLAB_BYTES = 256 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabAt = 0;
+
+function newSlab(): void {
+  slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  slabAt = 0;
+}
+
+/**
+ * prefix + the value's JSON (+ '}') written into the slab by the byte writer; undefined when the byte writer threw
+ * (the string path then converts the value, or reports the error) or the value does not fit in a slab.
+ */
+function writeValue(bytes: ByteWriter, value: unknown, prefix: Buffer, close: boolean): Buffer | undefined {
+  for (;;) {
+    const start = slabAt;
+    const end = SLAB_BYTES - 1; // room for the closing brace
+    if (start + prefix.length < end) {
+      slab.set(prefix, start);
+      let p: number;
+      try {
+        p = bytes(value, slab, start + prefix.length, end);
+      } catch {
+        return undefined;
+      }
+      if (p >= 0) {
+        if (close) slab[p++] = 0x7d;
+        slabAt = (p + 7) & ~7;
+        return slab.subarray(start, p);
+      }
+    }
+    if (start === 0) return undefined; // larger than a slab
+    newSlab();
+  }
+}
+
+/** prefix + UTF-8(payload) (+ '}') as a new Buffer. */
 function encode(payload: string, prefix: Buffer, close: boolean): Buffer {
   const need = prefix.length + payload.length * 3 + 1;
-  if (need > scratch.length) {
-    if (need > 1 << 20) return Buffer.concat([prefix, Buffer.from(payload, 'utf8'), close ? CLOSE : EMPTY]);
-    scratch = Buffer.allocUnsafe(Math.max(need, scratch.length * 2));
+  if (need > SLAB_BYTES >> 3) {
+    const len = prefix.length + Buffer.byteLength(payload, 'utf8') + (close ? 1 : 0);
+    if (len > 1 << 20) return Buffer.concat([prefix, Buffer.from(payload, 'utf8'), close ? CLOSE : EMPTY]);
+    const out = Buffer.allocUnsafe(len);
+    prefix.copy(out, 0);
+    out.write(payload, prefix.length, 'utf8');
+    if (close) out[len - 1] = 0x7d;
+    return out;
   }
-  prefix.copy(scratch, 0);
-  let n = prefix.length + scratch.write(payload, prefix.length, 'utf8');
-  if (close) scratch[n++] = 0x7d;
-  const out = Buffer.allocUnsafe(n);
-  scratch.copy(out, 0, 0, n);
-  return out;
+  if (need > SLAB_BYTES - slabAt) newSlab();
+  const start = slabAt;
+  slab.set(prefix, start);
+  let end = start + prefix.length;
+  end += slab.write(payload, end, 'utf8');
+  if (close) slab[end++] = 0x7d;
+  slabAt = (end + 7) & ~7;
+  return slab.subarray(start, end);
 }
-const CLOSE = Buffer.of(0x7d);
 
 function need(s: Schema | undefined, type: string, part: string): Schema {
   if (!s) throw fail(`A ${type} schema needs '${part}'`);
