@@ -92,6 +92,39 @@ function zoneFormatter(tz: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  if (m <= 2) y -= 1;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/**
+ * Milliseconds since the epoch of PostgreSQL's ISO output in a UTC session, `YYYY-MM-DD HH:MM:SS[.ffffff]` followed
+ * by `+00` (or by nothing when `localIsUtc`), without allocating; NaN when the text has another form (the caller
+ * then takes the general path). Equal to `timestampToInstant` → `epochSec * 1000 + floor(micros / 1000)`.
+ */
+export function fastTimestampMs(text: string, localIsUtc: boolean): number {
+  const n = text.length;
+  if (n < 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 32 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return NaN;
+  let end = n;
+  if (n >= 22 && text.charCodeAt(n - 3) === 43 && text.charCodeAt(n - 2) === 48 && text.charCodeAt(n - 1) === 48) end = n - 3;
+  else if (!localIsUtc) return NaN;
+  let ms = 0;
+  if (end > 19) {
+    if (text.charCodeAt(19) !== 46 || end - 20 > 6) return NaN;
+    const frac = digits(text, 20, end);
+    if (frac < 0) return NaN;
+    ms = Math.floor((frac * 10 ** (6 - (end - 20))) / 1000);
+  } else if (end !== 19) return NaN;
+  const y = digits(text, 0, 4), mo = digits(text, 5, 7), d = digits(text, 8, 10), h = digits(text, 11, 13), mi = digits(text, 14, 16), sec = digits(text, 17, 19);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return NaN;
+  return daysFromCivil(y, mo, d) * MS_PER_DAY + h * 3_600_000 + mi * 60_000 + sec * 1000 + ms;
+}
+
 /**
  * Exact instant of a timestamp text: epoch seconds and microseconds within the second.
  * Values without an offset are local times in `timeZone` (db.timezone); DST gaps resolve like java.time.
@@ -221,16 +254,20 @@ export function codecFor(col: PgColumn, numericMapping: NumericMapping, timeZone
     case 'timetz':
       return { schema: Schemas.time(optional), parse: parseTimeMs };
     case 'timestamp':
-    case 'timestamptz':
+    case 'timestamptz': {
+      const localIsUtc = timeZone === 'UTC' || timeZone === 'Etc/UTC' || timeZone === 'GMT';
       return {
         schema: Schemas.timestamp(optional),
         parse: (s) => {
+          const fast = fastTimestampMs(s, localIsUtc);
+          if (fast === fast) return fast;
           const i = timestampToInstant(s, timeZone);
           if (i === 'infinity') return PG_POSITIVE_INFINITY_MS;
           if (i === '-infinity') return PG_NEGATIVE_INFINITY_MS;
           return i.epochSec * 1000 + Math.floor(i.micros / 1000);
         },
       };
+    }
     default:
       return { schema: Schemas.string(optional), parse: (s) => s };
   }

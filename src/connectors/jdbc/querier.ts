@@ -55,6 +55,37 @@ const TS_TEXT_KEY = 'tributary.timestamp';
 const EMPTY_OFFSET: SourceOffset = Object.freeze({}) as SourceOffset;
 
 /**
+ * Builds the function that turns a row of text values into the record value: `{name: parse(text) | null, …}` in
+ * column order. Generated per query (one object literal of a fixed shape, one call site per column parser, which V8
+ * inlines); the loop below is the reference it must equal, used when code generation is unavailable.
+ */
+export function rowToValue(names: string[], parsers: Array<(text: string) => unknown>, generate = true): (row: unknown[]) => Record<string, unknown> {
+  const n = names.length;
+  const generic = (row: unknown[]): Record<string, unknown> => {
+    const value: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const v = row[i];
+      value[names[i]!] = v === null || v === undefined ? null : parsers[i]!(v as string);
+    }
+    return value;
+  };
+  // '__proto__' as a literal key would set the prototype, as an assignment would: keep the generic semantics
+  if (!generate || n === 0 || n > 1000 || names.includes('__proto__')) return generic;
+  const args = parsers.map((_, i) => 'p' + i);
+  const body =
+    'return function (row) {\n' +
+    names.map((_, i) => `  const v${i} = row[${i}];\n`).join('') +
+    '  return {\n' +
+    names.map((name, i) => `    ${JSON.stringify(name)}: v${i} === null || v${i} === undefined ? null : p${i}(v${i}),\n`).join('') +
+    '  };\n};';
+  try {
+    return new Function(...args, body)(...parsers) as (row: unknown[]) => Record<string, unknown>;
+  } catch {
+    return generic;
+  }
+}
+
+/**
  * Reads one table (or the custom query) in the configured mode, one batch per `fetch`.
  *
  * Every batch is one statement that also returns the snapshot it read with (`pg_current_snapshot()`). Unlike
@@ -69,6 +100,8 @@ export class TableQuerier {
   readonly label: string;
   nextPollAt = 0;
   #codecs: ColumnCodec[] = [];
+  /** row (PostgreSQL text values) → Connect struct value, generated once per query */
+  #toValue: (row: unknown[]) => Record<string, unknown> = () => ({});
   #schema: Schema | null = null;
   #pos: Position = { key: null, pending: null };
   #sql = { main: '', first: '', group: '', reread: '', rereadFromStart: '' };
@@ -190,6 +223,7 @@ export class TableQuerier {
     this.#keyIdx = selectExtra.map((_, i) => columns.length + i);
     this.#snapIdx = columns.length + selectExtra.length;
     this.#columnsCount = columns.length;
+    this.#toValue = rowToValue(columns.map((c) => c.name), this.#codecs.map((c) => c.parse));
     const tuple = (xs: string[]) => (xs.length === 1 ? xs[0]! : `(${xs.join(', ')})`);
     const params = (start: number) => keyCasts.map((c, i) => c.replace('$', `$${start + i}`));
     const suffix = s.querySuffix ? ' ' + s.querySuffix : '';
@@ -284,13 +318,7 @@ export class TableQuerier {
   }
 
   #record(row: unknown[], offset: SourceOffset): SourceRecord {
-    const value: Record<string, unknown> = {};
-    const fields = this.#schema!.fields!;
-    for (let i = 0; i < this.#columnsCount; i++) {
-      const v = row[i];
-      value[fields[i]!.name] = v === null || v === undefined ? null : this.#codecs[i]!.parse(v as string);
-    }
-    return { topic: this.topic, key: null, keySchema: null, valueSchema: this.#schema, value, sourcePartition: this.partition, sourceOffset: offset };
+    return { topic: this.topic, key: null, keySchema: null, valueSchema: this.#schema, value: this.#toValue(row), sourcePartition: this.partition, sourceOffset: offset };
   }
 
   /**
