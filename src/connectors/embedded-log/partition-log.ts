@@ -58,6 +58,39 @@ interface Pending {
 /** Upper bound of bytes coalesced into one write (one batch may exceed it alone). */
 const MAX_CYCLE_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Write buffers reused across write cycles (of every partition of the process): a fresh multi-megabyte buffer per
+ * cycle costs page faults on first touch and external-memory pressure that triggers full garbage collections. A
+ * cycle takes a buffer for the duration of its write; at most POOL_MAX buffers of at most POOL_BUF_MAX bytes are
+ * kept, so the memory held stays bounded whatever the number of partitions.
+ */
+const POOL_MAX = 4;
+const POOL_BUF_MAX = 2 * MAX_CYCLE_BYTES;
+const writeBuffers: Buffer[] = [];
+
+function takeWriteBuffer(size: number): Buffer {
+  for (let i = writeBuffers.length - 1; i >= 0; i--) {
+    if (writeBuffers[i]!.length >= size) return writeBuffers.splice(i, 1)[0]!;
+  }
+  if (size > POOL_BUF_MAX) return Buffer.allocUnsafeSlow(size);
+  // grow in steps so that a few sizes serve every cycle
+  let n = 256 * 1024;
+  while (n < size) n *= 2;
+  return Buffer.allocUnsafeSlow(Math.min(n, POOL_BUF_MAX));
+}
+
+function returnWriteBuffer(buf: Buffer): void {
+  if (buf.length > POOL_BUF_MAX) return;
+  if (writeBuffers.length >= POOL_MAX) {
+    // keep the larger ones
+    let min = 0;
+    for (let i = 1; i < writeBuffers.length; i++) if (writeBuffers[i]!.length < writeBuffers[min]!.length) min = i;
+    if (writeBuffers[min]!.length >= buf.length) return;
+    writeBuffers.splice(min, 1);
+  }
+  writeBuffers.push(buf);
+}
+
 function open(file: string, flags: string): Promise<number> {
   return new Promise((resolve, reject) => fs.open(file, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
@@ -275,7 +308,8 @@ export class PartitionLog {
     }
     const seg = this.#active;
     const start = seg.size;
-    const buf = Buffer.allocUnsafe(total);
+    const pooled = takeWriteBuffer(total);
+    const buf = pooled.subarray(0, total);
     const indexBefore = seg.index.length;
     let lastIndexed = this.#lastIndexedPos;
     let at = 0;
@@ -296,12 +330,17 @@ export class PartitionLog {
     } catch (e) {
       // inputs are validated by send(); this is a last line of defence, nothing was written
       seg.index.truncate(start);
+      returnWriteBuffer(pooled);
       this.#fail(batch, writeError(`cannot encode a record for ${this.topic}-${this.partition}`, e, false));
       return;
     }
     const policy = this.#opts.fsync;
     try {
-      await writeFully(this.#fd, buf, start);
+      try {
+        await writeFully(this.#fd, buf, start);
+      } finally {
+        returnWriteBuffer(pooled);
+      }
       if (policy === 'always') await fdatasync(this.#fd);
     } catch (e) {
       await this.#undo(start, batch, e, false);
