@@ -25,14 +25,13 @@ export class AckTracker {
   /** registers a batch in poll order; returns its id */
   add(records: Array<{ sourcePartition: SourcePartition; sourceOffset: SourceOffset }>, bytes: number): number {
     const offsets = new Map<string, { partition: SourcePartition; offset: SourceOffset }>();
-    let lastP: SourcePartition | undefined;
-    let lastK = '';
-    for (const r of records) {
-      if (r.sourcePartition !== lastP) {
-        lastP = r.sourcePartition;
-        lastK = partitionKey(r.sourcePartition);
-      }
-      offsets.set(lastK, { partition: r.sourcePartition, offset: r.sourceOffset });
+    // the last record of each run of one partition object carries that run's offset: one entry per run, not per record
+    const n = records.length;
+    for (let i = 0; i < n; i++) {
+      const p = records[i]!.sourcePartition;
+      if (i + 1 < n && records[i + 1]!.sourcePartition === p) continue;
+      const k = partitionKey(p);
+      offsets.set(k, { partition: p, offset: records[i]!.sourceOffset });
     }
     const b: Batch = { seq: ++this.#seq, acked: false, offsets, records: records.length, bytes };
     this.#queue.push(b);
