@@ -81,7 +81,7 @@ function readInt64(buf: Buffer, at: number): number {
  * Writes one record at `at` (the buffer must have `size` bytes free there, as given by `encodedSize`).
  * Returns the position after the record.
  */
-export function encodeInto(buf: Buffer, at: number, r: RecordInput, offset: number, size: number): number {
+export function encodeInto(buf: Buffer, at: number, r: RecordInput, offset: number, size: number, withChecksum = true): number {
   const end = at + size;
   buf.writeUInt32BE(size - 4, at);
   let p = at + 8;
@@ -132,8 +132,22 @@ export function encodeInto(buf: Buffer, at: number, r: RecordInput, offset: numb
     }
   }
   if (p !== end) throw new Error(`internal: record encoded to ${p - at} bytes, expected ${size}`);
-  buf.writeUInt32BE(checksum(buf.subarray(at + 8, end)), at + 4);
+  if (withChecksum) buf.writeUInt32BE(checksum(buf.subarray(at + 8, end)), at + 4);
   return end;
+}
+
+/**
+ * Fills in the checksum field of every record in `buf[start, end)`, records framed back to back by `encodeInto`
+ * with `withChecksum` false. Throws a RangeError if a length field does not fit the range.
+ */
+export function checksumRecords(buf: Buffer, start: number, end: number): void {
+  let at = start;
+  while (at < end) {
+    const len = buf.readUInt32BE(at);
+    if (len < RECORD_OVERHEAD - 4 || at + 4 + len > end) throw new RangeError(`record length ${len} at ${at} does not fit ${start}..${end}`);
+    buf.writeUInt32BE(checksum(buf.subarray(at + 8, at + 4 + len)), at + 4);
+    at += 4 + len;
+  }
 }
 
 /** Result codes of `checkRecord` besides a positive size. */

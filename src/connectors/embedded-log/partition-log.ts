@@ -13,6 +13,7 @@ import { TributaryError } from '../../sdk/errors.js';
 import type { Logger } from '../../sdk/logger.js';
 import type { StoredRecord } from '../../sdk/record.js';
 import { decodeRecord, encodedSize, encodeInto, recordOffset, type RecordInput } from './format.js';
+import { fillChecksums } from './checksums.js';
 import {
   closeFd,
   fdatasync,
@@ -73,10 +74,10 @@ function takeWriteBuffer(size: number): Buffer {
     if (writeBuffers[i]!.length >= size) return writeBuffers.splice(i, 1)[0]!;
   }
   if (size > POOL_BUF_MAX) return Buffer.allocUnsafeSlow(size);
-  // grow in steps so that a few sizes serve every cycle
+  // grow in steps so that a few sizes serve every cycle; shared, so that checksums can be computed in a thread
   let n = 256 * 1024;
   while (n < size) n *= 2;
-  return Buffer.allocUnsafeSlow(Math.min(n, POOL_BUF_MAX));
+  return Buffer.from(new SharedArrayBuffer(Math.min(n, POOL_BUF_MAX)));
 }
 
 function returnWriteBuffer(buf: Buffer): void {
@@ -323,10 +324,13 @@ export class PartitionLog {
             seg.index.add(offset - seg.base, filePos);
             lastIndexed = filePos;
           }
-          at = encodeInto(buf, at, r, offset, sizes[i++]!);
+          at = encodeInto(buf, at, r, offset, sizes[i++]!, false);
           offset++;
         }
       }
+      // checksums, in a worker thread for large cycles (the buffer stays untouched until they are in)
+      const filled = fillChecksums(buf, 0, total);
+      if (filled) await filled;
     } catch (e) {
       // inputs are validated by send(); this is a last line of defence, nothing was written
       seg.index.truncate(start);

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
-import { checkRecord, CORRUPT, decodeRecord, encodedSize, encodeInto, INCOMPLETE } from '../../../src/connectors/embedded-log/format.js';
+import { checkRecord, checksumRecords, CORRUPT, decodeRecord, encodedSize, encodeInto, INCOMPLETE } from '../../../src/connectors/embedded-log/format.js';
+import { fillChecksums, OFFLOAD_MIN_BYTES } from '../../../src/connectors/embedded-log/checksums.js';
 
 // Golden bytes: the on-disk format is persisted data; a change here breaks existing logs (see docs/embedded-log.md).
 const GOLDEN =
@@ -41,4 +42,34 @@ describe('embedded log record format', () => {
     buf[30] = buf[30]! ^ 1;
     assert.equal(checkRecord(buf, 0, buf.length), CORRUPT);
   });
+
+  test('records framed without checksums get the same bytes from checksumRecords, inline or in the thread', async () => {
+    const recs = Array.from({ length: 400 }, (_, i) => ({
+      key: i % 3 ? Buffer.from(`k${i}`) : null,
+      value: i % 7 ? Buffer.alloc(i * 3, i & 255) : null,
+      timestamp: 1_700_000_000_000 + i,
+      headers: i % 5 ? [] : [{ key: 'h', value: `v${i}` }],
+    }));
+    const sizes = recs.map(encodedSize);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    assert.ok(total >= OFFLOAD_MIN_BYTES, 'large enough for the thread');
+    const want = Buffer.alloc(total);
+    const inline = Buffer.alloc(total);
+    const shared = Buffer.from(new SharedArrayBuffer(total + 16)).subarray(16);
+    let a = 0;
+    recs.forEach((r, i) => {
+      encodeInto(want, a, r, i, sizes[i]!);
+      encodeInto(inline, a, r, i, sizes[i]!, false);
+      a = encodeInto(shared, a, r, i, sizes[i]!, false);
+    });
+    assert.notEqual(inline.toString('hex'), want.toString('hex'), 'checksums left out');
+    checksumRecords(inline, 0, total);
+    assert.equal(inline.toString('hex'), want.toString('hex'));
+    const p = fillChecksums(shared, 0, total);
+    assert.ok(p, 'a shared buffer this large goes to the thread');
+    await p;
+    assert.equal(shared.toString('hex'), want.toString('hex'));
+    assert.throws(() => checksumRecords(want, 0, total - 1), RangeError);
+  });
 });
+
