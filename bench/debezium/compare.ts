@@ -22,6 +22,8 @@ export interface AllowEntry {
   path: string | string[];
   kinds?: DiffKind[];
   phases?: Phase[];
+  /** connector properties the entry applies to (e.g. `{"decimal.handling.mode": "string"}`); default: every run */
+  when?: Record<string, string>;
   /** regular expressions the JSON text on each side must match (when given), to single out particular values */
   values?: { debezium?: string; tributary?: string };
   reason: string;
@@ -90,7 +92,9 @@ export function matches(e: AllowEntry, d: { table: string; phase: Phase; path: s
 const opOf = (v: JNode | null): string => {
   if (!v) return 'tombstone';
   const op = get(v, 'payload', 'op');
-  return op?.k === 's' ? op.v : '?';
+  if (op?.k === 's') return op.v;
+  const status = get(v, 'payload', 'status'); // transaction metadata: BEGIN / END
+  return status?.k === 's' ? status.v : '?';
 };
 
 function parseSide(buf: Buffer | null, prefix: string, where: string, diffs: Diff[], side: 'ref' | 'ours'): JNode | null {
@@ -142,7 +146,11 @@ export function compareTopics(opts: {
   debezium: { prefix: string; records: Map<string, ReadRecord[]> };
   tributary: { prefix: string; records: Map<string, ReadRecord[]> };
   allowlist: AllowEntry[];
+  /** the extra connector properties of the run, for entries with `when` */
+  config?: Record<string, string>;
 }): Comparison {
+  const applies = (e: AllowEntry) => Object.entries(e.when ?? {}).every(([k, v]) => opts.config?.[k] === v);
+  const allowlist = opts.allowlist.filter(applies);
   const groups = new Map<string, DiffGroup>();
   const used = new Set<string>();
   const tables: TableComparison[] = [];
@@ -173,7 +181,7 @@ export function compareTopics(opts: {
       const phase: Phase = op === 'r' ? 'snapshot' : 'stream';
       for (const d of diffs) {
         const p = d.path.replace(/\[\d+\]/g, '[*]');
-        const e = opts.allowlist.find((x) => matches(x, { table, phase, path: p, kind: d.kind, debezium: d.ref, tributary: d.ours }));
+        const e = allowlist.find((x) => matches(x, { table, phase, path: p, kind: d.kind, debezium: d.ref, tributary: d.ours }));
         if (e) used.add(e.id);
         const id = `${table}\u0000${phase}\u0000${p}\u0000${d.kind}\u0000${e?.id ?? ''}`;
         let g = groups.get(id);
@@ -189,11 +197,13 @@ export function compareTopics(opts: {
     tables,
     groups: all,
     unexpected: all.filter((g) => !g.allowedBy),
-    unused: opts.allowlist.filter((e) => !used.has(e.id)),
+    unused: allowlist.filter((e) => !used.has(e.id)),
   };
 }
 
-/** one letter per event: r c u d t, `-` for a tombstone */
+/** one letter per event: r c u d t, `-` for a tombstone, B and E for transaction BEGIN and END */
 function short(op: string): string {
-  return op === 'tombstone' ? '-' : op.length === 1 ? op : '?';
+  if (op === 'tombstone') return '-';
+  if (op === 'BEGIN' || op === 'END') return op[0]!;
+  return op.length === 1 ? op : '?';
 }

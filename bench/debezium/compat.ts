@@ -201,6 +201,7 @@ export async function runDebeziumCompat(opts: CompatOptions): Promise<CompatResu
       debezium: { prefix: prefixes.debezium, records: recA },
       tributary: { prefix: prefixes.tributary, records: recB },
       allowlist: opts.allowlist ?? loadAllowlist(),
+      config: opts.extraConfig,
     });
     lap('total', t0);
     return { ...cmp, debeziumVersion: debeziumVersion(), prefixes, timings, connectLog: opts.keep ? dbz.logFile : undefined, connectPeakRssBytes: peakRss || undefined };
@@ -235,7 +236,7 @@ export function formatReport(r: CompatResult): string {
   const lines: string[] = [];
   lines.push(`Debezium ${r.debeziumVersion} (prefix ${r.prefixes.debezium}) vs Tributary (prefix ${r.prefixes.tributary}); schema names compared with the prefix replaced by <prefix>`);
   lines.push('');
-  lines.push('table      events dbz/ours  ops (r c u d t, - = tombstone)');
+  lines.push('table      events dbz/ours  ops (r c u d t, - = tombstone, B/E = transaction BEGIN/END)');
   for (const t of r.tables) {
     const same = t.ops.debezium === t.ops.tributary;
     lines.push(`${t.table.padEnd(10)} ${`${t.debeziumEvents}/${t.tributaryEvents}`.padEnd(16)} ${same ? t.ops.debezium : `dbz ${t.ops.debezium}\n${' '.repeat(28)}ours ${t.ops.tributary}`}`);
