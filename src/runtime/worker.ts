@@ -46,7 +46,8 @@ type Target = ConnectorRecord['targetState'];
 export function connectorSpec(plugin: SourcePlugin): ConfigSpec {
   return {
     name: `${plugin.className} (${plugin.id})`,
-    keys: [...commonConnectorSpec.keys, ...plugin.spec.keys],
+    // a plug-in may declare a common key again with its own default (e.g. a smaller in-flight window)
+    keys: [...commonConnectorSpec.keys.filter((k) => !plugin.spec.keys.some((pk) => pk.name === k.name)), ...plugin.spec.keys],
     passthroughPrefixes: [...(commonConnectorSpec.passthroughPrefixes ?? []), ...(plugin.spec.passthroughPrefixes ?? [])],
     check: plugin.spec.check,
   };

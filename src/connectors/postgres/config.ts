@@ -67,14 +67,15 @@ const keys: ConfigKey[] = [
   { name: 'money.fraction.digits', type: 'int', default: 2, min: 0, max: 10, doc: 'Scale of money values.' },
   { name: 'unavailable.value.placeholder', type: 'string', default: '__debezium_unavailable_value', doc: 'Value put in place of an unchanged TOASTed column that the server did not send.' },
   { name: 'skipped.operations', type: 'list', default: ['t'], doc: 'Operations not emitted: any of c, u, d, t, or none.', validate: (v) => ((v as string[]).every((x) => ['c', 'u', 'd', 't', 'none'].includes(x)) ? undefined : 'allowed: c, u, d, t, none') },
-  { name: 'max.batch.size', type: 'int', default: 2048, min: 1, doc: 'Records returned by one poll at most.' },
-  { name: 'max.queue.size', type: 'int', default: 8192, min: 1, doc: 'Records buffered ahead of the runtime at most; reading from PostgreSQL pauses above it.' },
+  { name: 'max.batch.size', type: 'int', default: 1024, min: 1, doc: 'Records returned by one poll at most (Debezium: 2048; smaller here to bound memory, see docs/postgres-cdc.md).' },
+  { name: 'max.queue.size', type: 'int', default: 1024, min: 1, doc: 'Records buffered ahead of the runtime at most; reading from PostgreSQL pauses above it (Debezium: 8192; the runtime keeps its own in-flight window behind it).' },
+  { name: 'max.inflight.records', type: 'int', default: 2048, min: 1, doc: 'Records polled but not yet acknowledged by the platform; polling waits above this (runtime default 20000; smaller for CDC to keep a large transaction within ~200 MB RSS).' },
   {
     name: 'max.queue.size.in.bytes', type: 'long', default: 67108864, min: 0,
     doc: 'Approximate bytes buffered ahead of the runtime at most (default 64 MiB; Debezium defaults to 0 = unbounded, which Tributary treats as the default bound).',
   },
   { name: 'status.update.interval.ms', type: 'int', default: 10000, min: 100, doc: 'Standby status update period (write/flush LSN to the server).' },
-  { name: 'streaming.buffer.memory.bytes', type: 'long', default: 16777216, min: 0, doc: 'Tributary: memory per in-progress streamed transaction before it spills to disk.' },
+  { name: 'streaming.buffer.memory.bytes', type: 'long', default: 4194304, min: 0, doc: 'Tributary: memory per in-progress streamed transaction before it spills to disk.' },
   { name: 'streaming.buffer.dir', type: 'string', default: tmpdir(), doc: 'Tributary: directory for spilled streamed transactions.' },
 ];
 

@@ -88,8 +88,11 @@ test('the configuration takes Debezium keys and defaults and rejects bad slot na
   assert.deepEqual(ok.problems, []);
   assert.equal(ok.values['slot.name'], 'debezium');
   assert.equal(ok.values['publication.name'], 'dbz_publication');
-  assert.equal(ok.values['max.batch.size'], 2048);
-  assert.equal(ok.values['max.queue.size'], 8192);
+  // smaller than Debezium's 2048/8192 to bound memory (docs/postgres-cdc.md); Debezium's values are accepted
+  assert.equal(ok.values['max.batch.size'], 1024);
+  assert.equal(ok.values['max.queue.size'], 1024);
+  assert.equal(ok.values['max.inflight.records'], 2048);
+  assert.equal(resolveConfig(postgresCdcSpec, { ...base, 'max.batch.size': '2048', 'max.queue.size': '8192' }).problems.length, 0);
   const bad = resolveConfig(postgresCdcSpec, { ...base, 'slot.name': 'Bad-Name"; DROP' });
   assert.equal(bad.problems[0]?.key, 'slot.name');
 });
