@@ -1,6 +1,6 @@
 import { parseArgs, flagString } from '../src/cli/args.js';
 
-const USAGE = `Usage: npm run bench -- <jdbc|kafka|pg-cdc|compare> [--rows N] [--quick] [--json]`;
+const USAGE = `Usage: npm run bench -- <jdbc|kafka|pg-cdc|compare> [--rows N] [--quick] [--json] [--bootstrap host:port]`;
 
 async function main(argv: string[]): Promise<number> {
   const [which, ...rest] = argv;
@@ -15,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
       await (await import('./kafka.js')).runKafkaBenchCli(rest);
       return 0;
     case 'pg-cdc':
-      await (await import('./pg-cdc.js')).runPgCdcBench(common);
+      await (await import('./pg-cdc.js')).runPgCdcBench({ ...common, bootstrap: flagString(flags, 'bootstrap') });
       return 0;
     default:
       process.stderr.write(`${which ? `Unknown benchmark '${which}'. ` : ''}${USAGE}\n`);

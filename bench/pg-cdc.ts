@@ -10,12 +10,15 @@ import { startApp, type App } from '../src/server/app.js';
 import { createLogger, setLogLevel } from '../src/runtime/logger.js';
 import { executeScript } from '../src/commands/sql.js';
 import type { PlatformRecord } from '../src/sdk/record.js';
+import { brokerUnavailableReason, startBroker, tempBrokerDir } from '../src/connectors/kafka/broker.js';
+import { createKafkaPlatform } from '../src/connectors/kafka/platform.js';
 import { cpuSecondsOf, formatTable, machine, mb, now, percentile, progress, sampleRss, secondsSince, sleep } from './common.js';
 
 /**
  * `npm run bench -- pg-cdc [--rows N] [--quick] [--json]` — PostgreSQL change data capture on an embedded
  * PostgreSQL 18, all from one run:
- *  - backlog drain of N single-row transactions (~200 B rows) into the embedded log, beside pg_recvlogical reading
+ *  - backlog drain of N single-row transactions (~200 B rows) into the embedded log and into Kafka (a broker of the
+ *    bench's own, or --bootstrap / KAFKA_BOOTSTRAP_SERVERS; acks=all, idempotent), beside pg_recvlogical reading
  *    the same WAL with the same pgoutput options into /dev/null (the decode ceiling);
  *  - steady-state commit→platform latency p50/p99 at 1k and 5k changes/s (row clock_timestamp() → the time the
  *    embedded log acknowledged the record, i.e. after its fsync);
@@ -23,7 +26,7 @@ import { cpuSecondsOf, formatTable, machine, mb, now, percentile, progress, samp
  *  - peak RSS of a `tributary server` process while it streams one large transaction.
  * Floors (issue 4): drain ≥ 60 % of the decode ceiling; p99 ≤ 100 ms at 5k/s; peak RSS ≤ 200 MB.
  */
-export async function runPgCdcBench(opts: { quick?: boolean; rows?: number; json?: boolean }): Promise<Record<string, unknown>> {
+export async function runPgCdcBench(opts: { quick?: boolean; rows?: number; json?: boolean; bootstrap?: string }): Promise<Record<string, unknown>> {
   setLogLevel('error');
   const log = progress(opts.json);
   const quick = !!opts.quick;
@@ -86,6 +89,7 @@ export async function runPgCdcBench(opts: { quick?: boolean; rows?: number; json
     let drainSecs = NaN;
     let drainCpuPerM = NaN;
     let drainRate = NaN;
+    let kafkaDrain: { secs: number; eventsPerSec: number; cpuSecondsPerMillion: number } | { error: string } = { error: 'not run' };
     const latency: Array<{ rate: number; achievedPerSec: number; p50: number; p99: number; max: number; n: number }> = [];
     let snapSecs = NaN;
     let idleRss = NaN;
@@ -97,7 +101,7 @@ export async function runPgCdcBench(opts: { quick?: boolean; rows?: number; json
     if (phases.has('drain')) {
       // ------------------------------------------------------------------ backlog drain vs pg_recvlogical
       log(`Backlog: ${N} single-row transactions…`);
-      await sql.query(`SELECT pg_create_logical_replication_slot('s_trib', 'pgoutput'), pg_create_logical_replication_slot('s_recv', 'pgoutput'), pg_create_logical_replication_slot('s_sql', 'pgoutput')`);
+      await sql.query(`SELECT pg_create_logical_replication_slot('s_trib', 'pgoutput'), pg_create_logical_replication_slot('s_recv', 'pgoutput'), pg_create_logical_replication_slot('s_sql', 'pgoutput'), pg_create_logical_replication_slot('s_kafka', 'pgoutput')`);
       t0 = now();
       await sql.query(`CALL bench_gen('bench_cdc', $1, 0)`, [N]);
       const genSecs = secondsSince(t0);
@@ -173,6 +177,52 @@ export async function runPgCdcBench(opts: { quick?: boolean; rows?: number; json
       log(`  Tributary: ${drainSecs.toFixed(2)} s → ${Math.round(drainRate)} events/s (${drainCpuPerM.toFixed(1)} CPU-s per million)`);
       await executeScript(app.worker, 'DROP CONNECTOR DRAIN;');
       await sql.query(`SELECT pg_drop_replication_slot('s_trib')`).catch(() => undefined);
+
+      // the same backlog from its own slot into Kafka
+      const bootstrap = opts.bootstrap ?? process.env.KAFKA_BOOTSTRAP_SERVERS;
+      const reason = bootstrap ? undefined : brokerUnavailableReason();
+      if (reason) {
+        kafkaDrain = { error: `no Kafka: ${reason}` };
+        log(`  Kafka drain skipped: ${reason}`);
+      } else {
+        let stopBroker = async () => {};
+        let servers = bootstrap;
+        if (!servers) {
+          const bdir = tempBrokerDir();
+          const broker = await startBroker({ port: 0, dir: bdir, heap: '512m' });
+          servers = broker.bootstrap;
+          stopBroker = async () => {
+            await broker.stop();
+            rmSync(bdir, { recursive: true, force: true });
+          };
+        }
+        const kDir = mkdtempSync(join(tmpdir(), 'tributary-bench-pgkafka-'));
+        const kafka = createKafkaPlatform({ 'bootstrap.servers': servers, 'topic.creation.default.partitions': '1' }, createLogger({ bench: 'pg-cdc' }));
+        const kApp = await startApp({ dataDir: kDir, port: 0, platform: kafka, logger: createLogger() });
+        try {
+          log(`  Tributary draining the same backlog into Kafka (${servers})…`);
+          const kWritten = () => kApp.worker.details('KDRAIN').tasks.reduce((a, t) => a + t.metrics.recordsWritten, 0);
+          const cpu0k = process.cpuUsage();
+          t0 = now();
+          await executeScript(kApp.worker, connectorSql('KDRAIN', 's_kafka', 'pub_drain', 'no_data'));
+          for (const end = Date.now() + 600_000; kWritten() < N; await sleep(10)) {
+            const st = kApp.worker.status('KDRAIN');
+            if (st.tasks.some((t) => t.state === 'FAILED')) throw new Error(`connector KDRAIN failed: ${st.tasks[0]!.trace}`);
+            if (Date.now() > end) throw new Error(`timed out: ${kWritten()} of ${N} records written into Kafka`);
+          }
+          const secs = secondsSince(t0);
+          const cpu = process.cpuUsage(cpu0k);
+          kafkaDrain = { secs, eventsPerSec: N / secs, cpuSecondsPerMillion: ((cpu.user + cpu.system) / 1e6) / (N / 1e6) };
+          log(`  Tributary → Kafka: ${secs.toFixed(2)} s → ${Math.round(N / secs)} events/s (${kafkaDrain.cpuSecondsPerMillion.toFixed(1)} CPU-s per million in this process; the broker's JVM shares the cores)`);
+          await executeScript(kApp.worker, 'DROP CONNECTOR KDRAIN;');
+        } finally {
+          await kApp.close();
+          await kafka.close().catch(() => undefined);
+          rmSync(kDir, { recursive: true, force: true });
+          await stopBroker();
+          await sql.query(`SELECT pg_drop_replication_slot('s_kafka')`).catch(() => undefined);
+        }
+      }
 
     }
 
@@ -287,6 +337,9 @@ export async function runPgCdcBench(opts: { quick?: boolean; rows?: number; json
         ratio: round(drainRate / ceilingRate),
         serverDecodeOnly: { secs: round(sqlDecode.secs), eventsPerSec: Math.round(N / sqlDecode.secs), note: 'pg_logical_slot_get_binary_changes: decoding without network or client' },
         ratioToServerDecode: round(drainRate / (N / sqlDecode.secs)),
+        intoKafka: 'eventsPerSec' in kafkaDrain
+          ? { secs: round(kafkaDrain.secs), eventsPerSec: Math.round(kafkaDrain.eventsPerSec), cpuSecondsPerMillion: round(kafkaDrain.cpuSecondsPerMillion), ratio: round(kafkaDrain.eventsPerSec / ceilingRate) }
+          : kafkaDrain,
       },
       latency,
       snapshot: { rows: SNAP, secs: round(snapSecs), rowsPerSec: Math.round(SNAP / snapSecs) },
@@ -304,6 +357,8 @@ export async function runPgCdcBench(opts: { quick?: boolean; rows?: number; json
         [`backlog drain, ${N.toLocaleString('en-US')} single-row tx (~${avgRow} B)`, `${Math.round(drainRate).toLocaleString('en-US')} events/s`,
           'eventsPerSec' in ceiling ? `pg_recvlogical ${Math.round(ceiling.eventsPerSec).toLocaleString('en-US')}/s → ${(100 * drainRate / ceilingRate).toFixed(0)} %` : ceiling.error,
           `≥ 60 % ${out.floors.drainRatio.met ? 'met' : 'NOT met'}`],
+        ['  the same backlog into Kafka (acks=all, idempotent)', 'eventsPerSec' in kafkaDrain ? `${Math.round(kafkaDrain.eventsPerSec).toLocaleString('en-US')} events/s` : kafkaDrain.error,
+          'eventsPerSec' in kafkaDrain ? `${(100 * kafkaDrain.eventsPerSec / ceilingRate).toFixed(0)} % of pg_recvlogical` : '', ''],
         ['  server-side decode only (SQL interface)', `${Math.round(N / sqlDecode.secs).toLocaleString('en-US')} events/s`, `Tributary at ${(100 * drainRate * sqlDecode.secs / N).toFixed(0)} % of it`, ''],
         ...latency.map((l) => [`latency at ${l.rate}/s (achieved ${l.achievedPerSec}/s)`, `p50 ${l.p50} ms, p99 ${l.p99} ms`, `max ${l.max} ms, ${l.n} events`,
           l.rate === 5000 ? `p99 ≤ 100 ms ${out.floors.p99At5kMs.met ? 'met' : 'NOT met'}` : '']),
