@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cacheRoot, ensureKafkaLibs, freePort, javaArgs, kafkaVersion } from '../../src/connectors/kafka/broker.js';
+import { cacheRoot, ensureKafkaLibs, freePort, javaArgs, kafkaVersion, trackChild, untrackChild } from '../../src/connectors/kafka/broker.js';
 import type { Logger } from '../../src/sdk/logger.js';
 
 /** Debezium release compared against unless `TRIBUTARY_DEBEZIUM_VERSION` says otherwise. */
@@ -237,24 +237,6 @@ logger.kafkacommon.level = WARN
 `;
 }
 
-const running = new Set<number>();
-let exitHook = false;
-function track(pid: number): void {
-  running.add(pid);
-  if (exitHook) return;
-  exitHook = true;
-  // the JVM never outlives this process, even on an uncaught exception or process.exit()
-  process.once('exit', () => {
-    for (const p of running) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  });
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Starts Kafka Connect standalone with Debezium's PostgreSQL connector; resolves when connector and task run. */
@@ -321,9 +303,9 @@ export async function startDebezium(opts: DebeziumStartOptions): Promise<Debeziu
   const pid = child.pid ?? 0;
   if (!pid) throw new Error('could not start java for Kafka Connect');
   child.unref();
-  track(pid);
+  trackChild(pid);
   let gone = false;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => ((gone = true), running.delete(pid), resolve(code))));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => ((gone = true), untrackChild(pid), resolve(code))));
   log?.info('starting Kafka Connect standalone with Debezium', { pid, name, rest: restPort, dir });
 
   const restUrl = `http://127.0.0.1:${restPort}`;

@@ -482,10 +482,12 @@ function tail(file: string, lines: number): string {
   }
 }
 
-// Non-detached brokers die with this process, even on an uncaught exception or process.exit().
+// Non-detached brokers (and other JVMs started with trackChild) die with this process, even on an uncaught
+// exception or process.exit().
 const children = new Set<number>();
 let exitHookInstalled = false;
-function trackChild(pid: number): void {
+/** SIGKILLs `pid` when this process exits, unless {@link untrackChild} was called first. */
+export function trackChild(pid: number): void {
   children.add(pid);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
@@ -499,7 +501,7 @@ function trackChild(pid: number): void {
     }
   });
 }
-function untrackChild(pid: number): void {
+export function untrackChild(pid: number): void {
   children.delete(pid);
 }
 
