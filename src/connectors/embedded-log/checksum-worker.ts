@@ -1,16 +1,16 @@
 /**
- * Worker thread of the embedded log: fills in the checksums of records framed in a shared write buffer (see
- * checksums.ts). Messages: `{ id, sab, start, end }` → `{ id, ok }`.
+ * Worker thread of the embedded log: fills in the checksums of the records framed in a write buffer it is handed
+ * (see checksums.ts) and hands the buffer back. Messages: `{ id, ab, end }` → `{ id, ab, ok }`, `ab` transferred.
  */
 import { parentPort } from 'node:worker_threads';
 import { checksumRecords } from './format.js';
 
-parentPort?.on('message', (m: { id: number; sab: SharedArrayBuffer; start: number; end: number }) => {
+parentPort?.on('message', (m: { id: number; ab: ArrayBuffer; end: number }) => {
   let ok = true;
   try {
-    checksumRecords(Buffer.from(m.sab), m.start, m.end);
+    checksumRecords(Buffer.from(m.ab, 0, m.end), 0, m.end);
   } catch {
     ok = false;
   }
-  parentPort!.postMessage({ id: m.id, ok });
+  parentPort!.postMessage({ id: m.id, ab: m.ab, ok }, [m.ab]);
 });

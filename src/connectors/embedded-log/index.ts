@@ -20,6 +20,7 @@ import type { Platform, TopicInfo, TopicSpec } from '../../sdk/platform.js';
 import type { PlatformRecord, StoredRecord } from '../../sdk/record.js';
 import type { RecordInput } from './format.js';
 import { acquireWriterLock, type WriterLock } from './lock.js';
+import { startChecksumThread } from './checksums.js';
 import { closeCursor, PartitionLog, readFromCursor, type CursorState, type FsyncPolicy, type PartitionSource } from './partition-log.js';
 import { Partitioner } from './partition.js';
 import { closeFd, fstatSize, listSegments, scanRecords, SegmentIndex, segmentFileName } from './segment.js';
@@ -183,6 +184,7 @@ class EmbeddedLogImpl implements EmbeddedLog {
       throw new TributaryError('state.io', `Cannot create the embedded log directory ${this.dir}: ${(e as Error).message}`, { cause: e });
     }
     this.#lock = acquireWriterLock(this.dir);
+    void startChecksumThread(); // warm: large write cycles checksum there once it runs
     try {
       for (const name of await listTopicNames(this.dir)) {
         const meta = await readMetadata(this.dir, name);

@@ -74,10 +74,10 @@ function takeWriteBuffer(size: number): Buffer {
     if (writeBuffers[i]!.length >= size) return writeBuffers.splice(i, 1)[0]!;
   }
   if (size > POOL_BUF_MAX) return Buffer.allocUnsafeSlow(size);
-  // grow in steps so that a few sizes serve every cycle; shared, so that checksums can be computed in a thread
+  // grow in steps so that a few sizes serve every cycle (each its own memory, so that it can go to the checksum thread)
   let n = 256 * 1024;
   while (n < size) n *= 2;
-  return Buffer.from(new SharedArrayBuffer(Math.min(n, POOL_BUF_MAX)));
+  return Buffer.allocUnsafeSlow(Math.min(n, POOL_BUF_MAX));
 }
 
 function returnWriteBuffer(buf: Buffer): void {
@@ -309,8 +309,8 @@ export class PartitionLog {
     }
     const seg = this.#active;
     const start = seg.size;
-    const pooled = takeWriteBuffer(total);
-    const buf = pooled.subarray(0, total);
+    let pooled = takeWriteBuffer(total);
+    let buf = pooled.subarray(0, total);
     const indexBefore = seg.index.length;
     let lastIndexed = this.#lastIndexedPos;
     let at = 0;
@@ -328,15 +328,25 @@ export class PartitionLog {
           offset++;
         }
       }
-      // checksums, in a worker thread for large cycles (the buffer stays untouched until they are in)
-      const filled = fillChecksums(buf, 0, total);
-      if (filled) await filled;
     } catch (e) {
       // inputs are validated by send(); this is a last line of defence, nothing was written
       seg.index.truncate(start);
       returnWriteBuffer(pooled);
       this.#fail(batch, writeError(`cannot encode a record for ${this.topic}-${this.partition}`, e, false));
       return;
+    }
+    // checksums: in the worker thread for large cycles (the buffer is handed over and comes back), else here
+    const filled = fillChecksums(pooled, total);
+    if (filled) {
+      try {
+        pooled = await filled;
+        buf = pooled.subarray(0, total);
+      } catch (e) {
+        // the buffer went down with the thread; nothing was written, a resend is safe
+        seg.index.truncate(start);
+        this.#fail(batch, writeError(`cannot checksum records for ${this.topic}-${this.partition}`, e, true));
+        return;
+      }
     }
     const policy = this.#opts.fsync;
     try {
