@@ -35,7 +35,7 @@ export interface ChaosOptions {
   rows: number;
   /** planned duration of the writes and faults */
   minutes: number;
-  /** kill -9 of the Tributary server */
+  /** kill -9 of the Tributary server: at random every 5–20 s for the whole run, at least this many */
   kills: number;
   /** kill -9 of the Kafka broker (Kafka with a broker of the run's own only) */
   brokerKills: number;
@@ -118,6 +118,8 @@ export interface ChaosReport {
   /** samples where the flush position covered the last record then in a partition (see checkFlush) */
   flushTightSamples: number;
   faults: FaultCounts;
+  /** every fault: when (seconds since the writes started), how long the process was unavailable */
+  timeline: Array<{ atSeconds: number; fault: string; outageSeconds: number; detail: string }>;
   /** whether PostgreSQL dropped the replication connection during each SIGSTOP (slot inactive) */
   pauseDroppedWalsender: boolean[];
   writerRetries: number;
@@ -163,13 +165,14 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
   const serverLog = join(workDir, 'server.log');
   const faults: FaultCounts = { tributaryKills: 0, brokerKills: 0, pgRestarts: 0, pauses: 0 };
   const pauseDropped: boolean[] = [];
+  const timeline: ChaosReport['timeline'] = [];
   const failures: string[] = [];
   const { log: _omit, broker: _broker, ...optionsOut } = o;
   const report: ChaosReport = {
     ok: false, failures, platform: o.platform, exactlyOnce: o.exactlyOnce, seed: o.seed, options: optionsOut,
     committed: 0, keys: 0, delivered: 0, distinctDelivered: 0, missing: 0, duplicated: 0, keysWithDuplicates: 0, unexpected: 0,
     outOfOrderKeys: 0, nonSuffixDuplicateKeys: 0, replays: 0, flushSamples: 0, flushViolations: 0, flushTightSamples: 0, faults,
-    pauseDroppedWalsender: pauseDropped, writerRetries: 0, taskState: 'unknown', catchUpSeconds: null, runSeconds: 0, examples: [],
+    timeline, pauseDroppedWalsender: pauseDropped, writerRetries: 0, taskState: 'unknown', catchUpSeconds: null, runSeconds: 0, examples: [],
   };
 
   let pgServer: ChaosPg | null = null;
@@ -381,31 +384,39 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
     const progress = setInterval(() => log(`chaos: ${Math.round((Date.now() - wStart) / 1000)} s, ${written}/${o.rows} rows, faults ${JSON.stringify(faults)}`), 30_000);
 
     // ---- faults
+    const since = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+    const mark = (fault: string, start: number, detail: string) => {
+      timeline.push({ atSeconds: Math.round((start - wStart) / 100) / 10, fault, outageSeconds: Math.round((Date.now() - start) / 100) / 10, detail });
+      log(`chaos: ${fault} at ${((start - wStart) / 1000).toFixed(0)} s, ${detail}`);
+    };
     const killTributary = async () => {
+      const start = Date.now();
       await server!.kill('SIGKILL');
       faults.tributaryKills++;
       await sleep(between(200, 1500));
       server = await startServer(port);
-      log(`chaos: kill -9 #${faults.tributaryKills} of the server, restarted (pid ${server.child.pid})`);
+      mark(`server kill -9 #${faults.tributaryKills}`, start, `listening again after ${since(start)} (pid ${server.child.pid})`);
     };
     const killBroker = async () => {
       const b = broker as unknown as BrokerHandle;
+      const start = Date.now();
       await b.kill();
       faults.brokerKills++;
-      const down = between(3000, 8000);
-      await sleep(down);
+      await sleep(between(3000, 8000));
       await b.restart();
-      log(`chaos: kill -9 of the Kafka broker, down ${(down / 1000).toFixed(1)} s, restarted`);
+      mark('Kafka broker kill -9', start, `answering again after ${since(start)}`);
     };
     const restartPg = async () => {
+      const start = Date.now();
       await pgs.restart(between(1000, 3000));
       faults.pgRestarts++;
-      log('chaos: PostgreSQL restarted');
+      mark('PostgreSQL restart', start, `accepting connections again after ${since(start)}`);
     };
     const pause = async () => {
       const s = server!;
       let dropped = false;
       const c = await pgs.client();
+      const start = Date.now();
       try {
         s.child.kill('SIGSTOP');
         const until = Date.now() + o.pauseSeconds * 1000;
@@ -420,7 +431,7 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
       }
       faults.pauses++;
       pauseDropped.push(dropped);
-      log(`chaos: SIGSTOP of the server for ${o.pauseSeconds} s, SIGCONT; PostgreSQL ${dropped ? 'dropped' : 'did not drop'} the replication connection`);
+      mark('server SIGSTOP', start, `SIGCONT after ${since(start)}; PostgreSQL ${dropped ? 'dropped' : 'did not drop'} the replication connection`);
     };
     type Special = { at: number; run: () => Promise<void> };
     const kinds: Array<() => Promise<void>> = [];
@@ -432,17 +443,23 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
     }
     // spread over 20 %–80 % of the run
     const specials: Special[] = kinds.map((run, i) => ({ at: wStart + runMs * (0.2 + (0.6 * (i + 1)) / (kinds.length + 1)), run }));
+    // server kills every 5–20 s for the whole run (--kills is the minimum: closer together if needed to reach
+    // it), the other faults at their times
+    const runEnd = wStart + runMs;
     const faultLoop = async () => {
       for (;;) {
         const killsLeft = o.kills - faults.tributaryKills;
-        if (killsLeft <= 0 && !specials.length) return;
         const now = Date.now();
+        const running = now < runEnd && !writersDone;
         let nextKill = Infinity;
-        if (killsLeft > 0) {
-          const perKill = Math.max(0, wStart + runMs - now) / killsLeft;
+        if (o.kills > 0 && (killsLeft > 0 || running)) {
+          const perKill = killsLeft > 0 ? Math.max(0, runEnd - now) / killsLeft : Infinity;
           nextKill = now + between(5000, Math.min(20_000, Math.max(5000, perKill)));
+          // the minimum is met and the run is over by then: no more kills
+          if (killsLeft <= 0 && (nextKill >= runEnd || writersDone)) nextKill = Infinity;
         }
         const special = specials[0];
+        if (!special && nextKill === Infinity) return;
         if (special && special.at <= nextKill) {
           await sleep(Math.max(0, special.at - Date.now()));
           specials.shift();

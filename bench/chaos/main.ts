@@ -16,7 +16,8 @@ const USAGE = `Usage: npm run chaos -- [options]
   --platform kafka|embedded   platform (default kafka: a broker of the run's own, or --bootstrap-servers)
   --rows N                    single-row transactions (default ${DEFAULTS.rows})
   --minutes M                 duration of the writes and faults (default ${DEFAULTS.minutes})
-  --kills K                   kill -9 of the Tributary server, every 5–20 s (default ${DEFAULTS.kills})
+  --kills K                   kill -9 of the Tributary server every 5–20 s for the whole run, at least K
+                              (closer together if needed; default ${DEFAULTS.kills}; 0: none)
   --broker-kills N            kill -9 of the Kafka broker (default ${DEFAULTS.brokerKills}; Kafka only)
   --pg-restarts N             restarts of PostgreSQL (default ${DEFAULTS.pgRestarts})
   --pauses N                  SIGSTOP/SIGCONT of the server (default ${DEFAULTS.pauses})

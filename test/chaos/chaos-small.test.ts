@@ -51,7 +51,7 @@ test('the checker: replayed suffixes pass; gaps, reordering, skips inside a repl
   assert.equal(checkFlush(events, [{ at: 0, flush: 301, ends: [2, 1] }, { at: 1, flush: 50, ends: [0, 0] }]).violations, 0);
 });
 
-function assertClean(r: ChaosReport, kills: number): void {
+function assertClean(r: ChaosReport, minKills: number): void {
   const text = formatReport(r);
   assert.equal(r.committed, 2000, text);
   assert.equal(r.missing, 0, text);
@@ -59,7 +59,7 @@ function assertClean(r: ChaosReport, kills: number): void {
   assert.equal(r.outOfOrderKeys, 0, text);
   assert.equal(r.flushViolations, 0, text);
   assert.ok(r.flushSamples >= 20, `flush samples (${r.flushSamples})\n${text}`);
-  assert.equal(r.faults.tributaryKills, kills, text);
+  assert.ok(r.faults.tributaryKills >= minKills, text);
   assert.deepEqual(r.failures, [], text);
   assert.ok(r.ok, text);
 }
