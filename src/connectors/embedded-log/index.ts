@@ -310,9 +310,14 @@ class EmbeddedLogImpl implements EmbeddedLog {
 
   /** Splits a call per partition and queues each part; synchronous, so call order is queue order. */
   #enqueue(records: PlatformRecord[]): Promise<void> {
-    const groups = new Map<PartitionLog, RecordInput[]>();
-    const chosen: Array<[PartitionLog, RecordInput]> = [];
-    for (const r of records) {
+    const n = records.length;
+    // partitions are chosen for every record before anything is queued (an invalid partition queues nothing); the
+    // common case, a whole call to one partition, needs no per-record bookkeeping
+    let first: PartitionLog | undefined;
+    let parts: PartitionLog[] | undefined;
+    let inputs: RecordInput[] | undefined;
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
       const t = this.#topics.get(r.topic)!;
       let p: number;
       try {
@@ -320,20 +325,25 @@ class EmbeddedLogImpl implements EmbeddedLog {
       } catch (e) {
         throw invalid(`Cannot send to topic '${r.topic}': ${(e as Error).message}`, undefined, 'partition');
       }
+      const part = t.parts[p]!;
+      if (first === undefined) first = part;
+      else if (part !== first && parts === undefined) parts = new Array<PartitionLog>(i).fill(first);
+      if (parts !== undefined) parts.push(part);
       const ts = r.timestamp;
-      const input: RecordInput = Number.isSafeInteger(ts) ? r : { key: r.key, value: r.value, headers: r.headers, timestamp: Number.isFinite(ts) ? Math.floor(ts) : Date.now() };
-      chosen.push([t.parts[p]!, input]);
+      if (!Number.isSafeInteger(ts)) {
+        inputs ??= records.slice(0, i);
+        inputs.push({ key: r.key, value: r.value, headers: r.headers, timestamp: Number.isFinite(ts) ? Math.floor(ts) : Date.now() });
+      } else if (inputs !== undefined) inputs.push(r);
     }
-    for (const [part, input] of chosen) {
-      let g = groups.get(part);
-      if (!g) groups.set(part, (g = []));
-      g.push(input);
+    const list: RecordInput[] = inputs ?? records.slice();
+    if (parts === undefined) return first!.append(list);
+    const groups = new Map<PartitionLog, RecordInput[]>();
+    for (let i = 0; i < n; i++) {
+      let g = groups.get(parts[i]!);
+      if (!g) groups.set(parts[i]!, (g = []));
+      g.push(list[i]!);
     }
-    if (groups.size === 1) {
-      const [[part, list]] = groups;
-      return part.append(list);
-    }
-    return Promise.all([...groups].map(([part, list]) => part.append(list))).then(() => undefined);
+    return Promise.all([...groups].map(([part, l]) => part.append(l))).then(() => undefined);
   }
 
   async listTopics(): Promise<TopicInfo[]> {

@@ -123,6 +123,8 @@ export class PartitionLog {
   /** bytes of the active segment known durable */
   #syncedSize = 0;
   #queue: Pending[] = [];
+  /** record sizes of the write cycle being prepared (reused) */
+  #sizes = new Int32Array(1024);
   /** written, waiting for the interval fsync */
   #unsynced: Pending[] = [];
   #running = false;
@@ -272,23 +274,27 @@ export class PartitionLog {
   }
 
   /** Takes queued appends for one write (at least one; more while under MAX_CYCLE_BYTES) with their record sizes. */
-  #take(): { batch: Pending[]; sizes: number[]; total: number } {
+  #take(): { batch: Pending[]; sizes: Int32Array; total: number } {
     const batch: Pending[] = [];
-    const sizes: number[] = [];
+    let sizes = this.#sizes;
+    let count = 0;
     let total = 0;
     while (this.#queue.length > 0) {
       const p = this.#queue[0]!;
-      const mark = sizes.length;
+      const recs = p.records;
+      if (count + recs.length > sizes.length) {
+        const grown = new Int32Array(Math.max(count + recs.length, sizes.length * 2));
+        grown.set(sizes.subarray(0, count));
+        sizes = this.#sizes = grown;
+      }
       let b = 0;
-      for (const r of p.records) {
-        const s = encodedSize(r);
-        sizes.push(s);
+      for (let i = 0; i < recs.length; i++) {
+        const s = encodedSize(recs[i]!);
+        sizes[count + i] = s;
         b += s;
       }
-      if (batch.length > 0 && total + b > MAX_CYCLE_BYTES) {
-        sizes.length = mark;
-        break;
-      }
+      if (batch.length > 0 && total + b > MAX_CYCLE_BYTES) break;
+      count += recs.length;
       batch.push(this.#queue.shift()!);
       total += b;
     }
