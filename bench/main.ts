@@ -17,6 +17,9 @@ async function main(argv: string[]): Promise<number> {
     case 'pg-cdc':
       await (await import('./pg-cdc.js')).runPgCdcBench({ ...common, bootstrap: flagString(flags, 'bootstrap') });
       return 0;
+    case 'compare':
+      await (await import('./compare/main.js')).runCompareBench(common);
+      return 0;
     default:
       process.stderr.write(`${which ? `Unknown benchmark '${which}'. ` : ''}${USAGE}\n`);
       return 1;

@@ -380,7 +380,7 @@ function round(x: number): number {
 }
 
 /** born_us of a schemaless JSON change event, read straight from the bytes: ms since the epoch */
-function bornMs(value: Buffer): number {
+export function bornMs(value: Buffer): number {
   const i = value.indexOf('"born_us":');
   if (i < 0) return NaN;
   let n = 0;
@@ -393,7 +393,7 @@ function bornMs(value: Buffer): number {
 }
 
 /** pg_recvlogical of the server's major version if installed, else the newest available (the client only copies bytes). */
-function findRecvlogical(serverVersion: string): string | null {
+export function findRecvlogical(serverVersion: string): string | null {
   const major = serverVersion.split('.')[0];
   const candidates = [`/usr/lib/postgresql/${major}/bin/pg_recvlogical`, ...['18', '17', '16', '15', '14'].map((v) => `/usr/lib/postgresql/${v}/bin/pg_recvlogical`), '/usr/bin/pg_recvlogical'];
   return candidates.find((c) => existsSync(c)) ?? null;
@@ -406,7 +406,7 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
   });
 }
 
-async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess; output(): string; kill(sig: NodeJS.Signals): Promise<void> }> {
+export async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess; output(): string; kill(sig: NodeJS.Signals): Promise<void> }> {
   const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const port = await freePort();
   // the flags bin/tributary.js runs the server with (see there), unless BENCH_SERVER_NODE_ARGS replaces them
