@@ -174,6 +174,11 @@ export function neededSize(buf: Buffer, at: number, avail: number): number {
   return 4 + buf.readUInt32BE(at);
 }
 
+/** Sets the offset field of a record framed at `at` (its checksum must be computed after). */
+export function setRecordOffset(buf: Buffer, at: number, offset: number): void {
+  writeInt64(buf, offset, at + 10);
+}
+
 /** The offset field of a record already checked by `checkRecord`. */
 export function recordOffset(buf: Buffer, at: number): number {
   return readInt64(buf, at + 10);

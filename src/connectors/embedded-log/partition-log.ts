@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { TributaryError } from '../../sdk/errors.js';
 import type { Logger } from '../../sdk/logger.js';
 import type { StoredRecord } from '../../sdk/record.js';
-import { decodeRecord, encodedSize, encodeInto, recordOffset, type RecordInput } from './format.js';
+import { decodeRecord, encodedSize, encodeInto, recordOffset, setRecordOffset, type RecordInput } from './format.js';
 import { fillChecksums } from './checksums.js';
 import {
   closeFd,
@@ -51,10 +51,24 @@ interface Segment {
 }
 
 interface Pending {
-  records: RecordInput[];
   resolve: () => void;
   reject: (e: unknown) => void;
 }
+
+/**
+ * Appends framed and waiting for their write cycle: records back to back in a write buffer, their offsets and
+ * checksums filled in when the cycle runs (offsets are only known then). Framing at `append` means the caller's
+ * records are not kept: a write queue holds one buffer, not thousands of objects that outlive a garbage collection.
+ */
+interface Stage {
+  /** a whole write buffer (pooled) */
+  buf: Buffer;
+  used: number;
+  pendings: Pending[];
+}
+
+/** smallest write buffer a stage starts with */
+const STAGE_MIN_BYTES = 16 * 1024;
 
 /** Upper bound of bytes coalesced into one write (one batch may exceed it alone). */
 const MAX_CYCLE_BYTES = 8 * 1024 * 1024;
@@ -75,7 +89,7 @@ function takeWriteBuffer(size: number): Buffer {
   }
   if (size > POOL_BUF_MAX) return Buffer.allocUnsafeSlow(size);
   // grow in steps so that a few sizes serve every cycle (each its own memory, so that it can go to the checksum thread)
-  let n = 256 * 1024;
+  let n = STAGE_MIN_BYTES;
   while (n < size) n *= 2;
   return Buffer.allocUnsafeSlow(Math.min(n, POOL_BUF_MAX));
 }
@@ -122,8 +136,11 @@ export class PartitionLog {
   #hw = 0;
   /** bytes of the active segment known durable */
   #syncedSize = 0;
-  #queue: Pending[] = [];
-  /** record sizes of the write cycle being prepared (reused) */
+  /** appends framed and waiting to be written, oldest first; only the last one takes more appends */
+  #stages: Stage[] = [];
+  /** bytes of the last write cycle (the size a new stage starts with) */
+  #lastCycleBytes = 0;
+  /** record sizes of the append being framed (reused) */
   #sizes = new Int32Array(1024);
   /** written, waiting for the interval fsync */
   #unsynced: Pending[] = [];
@@ -241,11 +258,45 @@ export class PartitionLog {
   append(records: RecordInput[]): Promise<void> {
     if (this.#closed) return Promise.reject(new TributaryError('platform.write', 'the embedded log is closed'));
     if (this.#broken) return Promise.reject(this.#broken);
-    if (records.length === 0) return Promise.resolve();
+    const n = records.length;
+    if (n === 0) return Promise.resolve();
+    let sizes = this.#sizes;
+    if (sizes.length < n) sizes = this.#sizes = new Int32Array(Math.max(n, sizes.length * 2));
+    let size = 0;
+    let st: Stage | undefined;
+    let from = 0;
+    try {
+      for (let i = 0; i < n; i++) size += sizes[i] = encodedSize(records[i]!);
+      st = this.#stageFor(size);
+      from = st.used;
+      let at = from;
+      for (let i = 0; i < n; i++) at = encodeInto(st.buf, at, records[i]!, 0, sizes[i]!, false);
+      st.used = at;
+    } catch (e) {
+      // inputs are validated by send(); this is a last line of defence, nothing of the call is queued
+      if (st) st.used = from;
+      return Promise.reject(writeError(`cannot encode a record for ${this.topic}-${this.partition}`, e, false));
+    }
+    const stage = st;
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ records, resolve, reject });
+      stage.pendings.push({ resolve, reject });
       this.#kick();
     });
+  }
+
+  /** The stage an append of `size` bytes goes to: the open one while it has room in one cycle, else a new one. */
+  #stageFor(size: number): Stage {
+    let st = this.#stages[this.#stages.length - 1];
+    if (st === undefined || (st.used > 0 && st.used + size > MAX_CYCLE_BYTES)) {
+      st = { buf: takeWriteBuffer(Math.max(size, Math.min(this.#lastCycleBytes, MAX_CYCLE_BYTES))), used: 0, pendings: [] };
+      this.#stages.push(st);
+    } else if (st.used + size > st.buf.length) {
+      const grown = takeWriteBuffer(Math.max(st.used + size, Math.min(st.buf.length * 2, MAX_CYCLE_BYTES)));
+      st.buf.copy(grown, 0, 0, st.used);
+      returnWriteBuffer(st.buf);
+      st.buf = grown;
+    }
+    return st;
   }
 
   #kick(): void {
@@ -259,7 +310,7 @@ export class PartitionLog {
       try {
         // a due fsync goes before further writes, so a steady stream of sends cannot starve acknowledgements
         if (this.#unsynced.length > 0 && this.#syncDue) await this.#sync();
-        else if (this.#queue.length > 0) await this.#writeCycle();
+        else if (this.#stages.length > 0) await this.#writeCycle();
         else if (this.#unsynced.length > 0 && this.#closed) await this.#sync();
         else break;
       } catch (e) {
@@ -273,73 +324,48 @@ export class PartitionLog {
     for (const f of idle) f();
   }
 
-  /** Takes queued appends for one write (at least one; more while under MAX_CYCLE_BYTES) with their record sizes. */
-  #take(): { batch: Pending[]; sizes: Int32Array; total: number } {
-    const batch: Pending[] = [];
-    let sizes = this.#sizes;
-    let count = 0;
-    let total = 0;
-    while (this.#queue.length > 0) {
-      const p = this.#queue[0]!;
-      const recs = p.records;
-      if (count + recs.length > sizes.length) {
-        const grown = new Int32Array(Math.max(count + recs.length, sizes.length * 2));
-        grown.set(sizes.subarray(0, count));
-        sizes = this.#sizes = grown;
-      }
-      let b = 0;
-      for (let i = 0; i < recs.length; i++) {
-        const s = encodedSize(recs[i]!);
-        sizes[count + i] = s;
-        b += s;
-      }
-      if (batch.length > 0 && total + b > MAX_CYCLE_BYTES) break;
-      count += recs.length;
-      batch.push(this.#queue.shift()!);
-      total += b;
-    }
-    return { batch, sizes, total };
-  }
-
   async #writeCycle(): Promise<void> {
     if (this.#broken) {
-      for (const p of this.#queue.splice(0)) p.reject(this.#broken);
+      for (const st of this.#stages.splice(0)) {
+        this.#fail(st.pendings, this.#broken);
+        returnWriteBuffer(st.buf);
+      }
       return;
     }
-    const { batch, sizes, total } = this.#take();
+    // the oldest stage; appends from now on go to a new one
+    const stage = this.#stages.shift()!;
+    const batch = stage.pendings;
+    const total = stage.used;
+    if (batch.length === 0) {
+      returnWriteBuffer(stage.buf); // only a refused append touched it
+      return;
+    }
+    this.#lastCycleBytes = total;
+    let pooled = stage.buf;
     try {
       if (this.#active.size > 0 && this.#active.size + total > this.#opts.segmentBytes) await this.#roll();
     } catch (e) {
+      returnWriteBuffer(pooled);
       this.#fail(batch, writeError(`cannot roll a segment of ${this.topic}-${this.partition}`, e, false));
       return;
     }
     const seg = this.#active;
     const start = seg.size;
-    let pooled = takeWriteBuffer(total);
     let buf = pooled.subarray(0, total);
     const indexBefore = seg.index.length;
     let lastIndexed = this.#lastIndexedPos;
     let at = 0;
     let offset = this.#next;
-    let i = 0;
-    try {
-      for (const p of batch) {
-        for (const r of p.records) {
-          const filePos = start + at;
-          if (filePos - lastIndexed >= INDEX_INTERVAL_BYTES) {
-            seg.index.add(offset - seg.base, filePos);
-            lastIndexed = filePos;
-          }
-          at = encodeInto(buf, at, r, offset, sizes[i++]!, false);
-          offset++;
-        }
+    // offsets are assigned now, in write order
+    while (at < total) {
+      const filePos = start + at;
+      if (filePos - lastIndexed >= INDEX_INTERVAL_BYTES) {
+        seg.index.add(offset - seg.base, filePos);
+        lastIndexed = filePos;
       }
-    } catch (e) {
-      // inputs are validated by send(); this is a last line of defence, nothing was written
-      seg.index.truncate(start);
-      returnWriteBuffer(pooled);
-      this.#fail(batch, writeError(`cannot encode a record for ${this.topic}-${this.partition}`, e, false));
-      return;
+      setRecordOffset(buf, at, offset);
+      at += 4 + buf.readUInt32BE(at);
+      offset++;
     }
     // checksums: in the worker thread for large cycles (the buffer is handed over and comes back), else here
     const filled = fillChecksums(pooled, total);
