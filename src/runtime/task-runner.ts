@@ -3,7 +3,7 @@ import type { Converter } from '../sdk/converter.js';
 import { TributaryError, isRetriable, traceOf } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
 import type { Platform, TopicSpec } from '../sdk/platform.js';
-import type { PlatformRecord, SourceRecord } from '../sdk/record.js';
+import type { Header, PlatformRecord, SourceRecord } from '../sdk/record.js';
 import type { SourcePlugin, SourceTask } from '../sdk/source.js';
 import type { ConnectorState, OffsetStore } from '../sdk/state.js';
 import { AckTracker } from './ack-tracker.js';
@@ -60,9 +60,103 @@ export interface TaskMetrics {
 interface PendingBatch {
   seq: number;
   polledAt: number;
-  records: PlatformRecord[];
+  /** the converted records, kept compact until acknowledged (for a resend) */
+  sent: SentBatch;
+  /** converted records (what the platform gets) */
+  count: number;
   bytes: number;
   sourceCount: number;
+}
+
+/** Where the bytes of keys (or values) of a sent batch are: memory, offset, length per record (-1: null). */
+class ByteRefs {
+  readonly mem: ArrayBufferLike[] = [];
+  readonly which: Int32Array;
+  readonly off: Float64Array;
+  readonly len: Int32Array;
+
+  constructor(n: number) {
+    this.which = new Int32Array(n);
+    this.off = new Float64Array(n);
+    this.len = new Int32Array(n);
+  }
+
+  set(i: number, b: Buffer | null): void {
+    if (b === null) {
+      this.which[i] = -1;
+      return;
+    }
+    const ab = b.buffer;
+    let k = this.mem.length - 1;
+    // consecutive values usually share memory (a converter's slab)
+    if (k < 0 || this.mem[k] !== ab) {
+      this.mem.push(ab);
+      k++;
+    }
+    this.which[i] = k;
+    this.off[i] = b.byteOffset;
+    this.len[i] = b.length;
+  }
+
+  get(i: number): Buffer | null {
+    const k = this.which[i]!;
+    return k < 0 ? null : Buffer.from(this.mem[k]! as ArrayBuffer, this.off[i]!, this.len[i]!);
+  }
+}
+
+/**
+ * A sent batch as kept until the platform acknowledges it, for a resend: the key and value bytes stay where the
+ * converters put them, and per record there are only numbers in typed arrays. Keeping the record objects instead
+ * (thousands in flight while fsyncs complete) makes them outlive young-generation collections: copying and promoting
+ * them cost more CPU than the rest of the pipeline.
+ */
+class SentBatch {
+  readonly n: number;
+  readonly #topic: string | string[];
+  readonly #ts: Float64Array;
+  readonly #key: ByteRefs;
+  readonly #value: ByteRefs;
+  #part: Array<number | undefined> | undefined;
+  #headers: Array<Header[] | undefined> | undefined;
+
+  constructor(records: PlatformRecord[]) {
+    const n = records.length;
+    this.n = n;
+    this.#ts = new Float64Array(n);
+    this.#key = new ByteRefs(n);
+    this.#value = new ByteRefs(n);
+    let topic: string | string[] = n ? records[0]!.topic : '';
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      if (typeof topic === 'string' && r.topic !== topic) topic = records.slice(0, i).map(() => topic as string);
+      if (typeof topic !== 'string') topic.push(r.topic);
+      this.#ts[i] = r.timestamp;
+      this.#key.set(i, r.key);
+      this.#value.set(i, r.value);
+      if (r.partition !== undefined) (this.#part ??= new Array<number | undefined>(n))[i] = r.partition;
+      if (r.headers !== undefined) (this.#headers ??= new Array<Header[] | undefined>(n))[i] = r.headers;
+    }
+    this.#topic = topic;
+  }
+
+  /** the records again, equal to those first sent */
+  records(): PlatformRecord[] {
+    const out: PlatformRecord[] = new Array(this.n);
+    for (let i = 0; i < this.n; i++) {
+      const pr: PlatformRecord = {
+        topic: typeof this.#topic === 'string' ? this.#topic : this.#topic[i]!,
+        key: this.#key.get(i),
+        value: this.#value.get(i),
+        timestamp: this.#ts[i]!,
+      };
+      const p = this.#part?.[i];
+      if (p !== undefined) pr.partition = p;
+      const h = this.#headers?.[i];
+      if (h !== undefined) pr.headers = h;
+      out[i] = pr;
+    }
+    return out;
+  }
 }
 
 /**
@@ -258,10 +352,10 @@ export class TaskRunner {
       bytes += (key?.length ?? 0) + (value?.length ?? 0) + 64;
     }
     const seq = this.#tracker.add(records, bytes);
-    const batch: PendingBatch = { seq, polledAt: now, records: out, bytes, sourceCount: records.length };
+    const batch: PendingBatch = { seq, polledAt: now, sent: new SentBatch(out), count: out.length, bytes, sourceCount: records.length };
     this.#pending.push(batch);
     this.metrics.batches++;
-    this.#send(batch);
+    this.#send(batch, out);
   }
 
   async #ensureTopic(topic: string): Promise<void> {
@@ -273,8 +367,8 @@ export class TaskRunner {
     this.#o.onTopic?.(topic);
   }
 
-  #send(batch: PendingBatch): void {
-    const p: Promise<void> = (batch.records.length ? this.#o.platform.send(batch.records) : Promise.resolve()).then(
+  #send(batch: PendingBatch, records: PlatformRecord[]): void {
+    const p: Promise<void> = (records.length ? this.#o.platform.send(records) : Promise.resolve()).then(
       () => this.#acked(batch),
       (err) => {
         if (!this.#sendFailure) this.#sendFailure = err;
@@ -291,10 +385,10 @@ export class TaskRunner {
     const i = this.#pending.indexOf(batch);
     if (i >= 0) this.#pending.splice(i, 1);
     this.#tracker.ack(batch.seq);
-    this.metrics.recordsWritten += batch.records.length;
+    this.metrics.recordsWritten += batch.count;
     this.metrics.bytesWritten += batch.bytes;
     this.metrics.lastAckAt = Date.now();
-    this.#o.onBatch?.({ records: batch.records.length, bytes: batch.bytes, latencyMs: this.metrics.lastAckAt - batch.polledAt });
+    this.#o.onBatch?.({ records: batch.count, bytes: batch.bytes, latencyMs: this.metrics.lastAckAt - batch.polledAt });
   }
 
   /** After a failed send: let in-flight sends settle, then resend every unacknowledged batch in order. */
@@ -311,7 +405,7 @@ export class TaskRunner {
     this.#o.logger.warn('platform write failed, resending unacknowledged batches', { batches: replay.length, error: this.lastError });
     let attempt = 0;
     for (const b of replay) {
-      await retry(() => (b.records.length ? this.#o.platform.send(b.records) : Promise.resolve()), {
+      await retry(() => (b.count ? this.#o.platform.send(b.sent.records()) : Promise.resolve()), {
         signal: this.#abort.signal,
         maxMs: 30_000,
         onRetry: (e, n, d) => this.#retrying('platform write', e, attempt + n, d),
