@@ -109,6 +109,7 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
   const startOpts = { bootstrap, compression, heap };
 
   const results: Record<string, unknown> = {};
+  const cleanups: Array<() => Promise<void>> = [];
   const table: Array<Array<string | number>> = [];
   try {
     await sql.query(`
@@ -135,6 +136,27 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
           END IF;
         END LOOP;
       END $$;`);
+    // one session generates up to GEN_PER_SESSION changes/s; higher rates are split over parallel sessions
+    const GEN_PER_SESSION = Number(process.env.BENCH_GEN_PER_SESSION ?? 6000);
+    const genClients: pg.Client[] = [sql];
+    const generate = async (table: string, n: number, rate: number) => {
+      const k = rate > 0 ? Math.max(1, Math.ceil(rate / GEN_PER_SESSION)) : 1;
+      while (genClients.length < k) {
+        const c = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: 'postgres' });
+        await c.connect();
+        await c.query('SET synchronous_commit = on');
+        genClients.push(c);
+      }
+      await Promise.all(Array.from({ length: k }, (_, i) => {
+        const ni = Math.floor(n / k) + (i < n % k ? 1 : 0);
+        return genClients[i]!.query(`CALL bench_gen($1, $2, $3)`, [table, ni, Math.round(rate / k)]);
+      }));
+    };
+    cleanups.push(async () => {
+      for (const c of genClients.slice(1)) await c.end().catch(() => undefined);
+    });
+    const slotLag = async (slot: string) =>
+      Number((await sql.query(`SELECT pg_current_wal_lsn() - confirmed_flush_lsn AS b FROM pg_replication_slots WHERE slot_name = $1`, [slot])).rows[0]?.b ?? NaN);
     const rowBytes = async (t: string) => Number((await sql.query(`SELECT avg(pg_column_size(x.*))::int AS b FROM (SELECT * FROM ${t} LIMIT 1000) x`)).rows[0].b);
     const dropSlot = async (slot: string) => {
       for (let i = 0; i < 100; i++) {
@@ -357,7 +379,7 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
           await slotActive(slot, sys);
           // warm-up: one second at the first rate
           const base0 = await watcher.count(topic);
-          await sql.query(`CALL bench_gen('bench_lat', $1, $1)`, [RATES[0]!]);
+          await generate('bench_lat', RATES[0]!, RATES[0]!);
           let sent = base0 + RATES[0]!;
           for (const end = Date.now() + 120_000; (await watcher.count(topic)) < sent; await sleep(50)) if (Date.now() > end) throw new Error('warm-up records never arrived');
           const cpu0 = cpuSecondsOf(sys.pid);
@@ -365,8 +387,9 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
             const n = rate * STEP_SECS;
             const from = sent;
             const t0 = now();
-            await sql.query(`CALL bench_gen('bench_lat', $1, $2)`, [n, rate]);
+            await generate('bench_lat', n, rate);
             const genSecs = secondsSince(t0);
+            const lagBytes = await slotLag(slot);
             sent += n;
             const t1 = Date.now();
             let arrived = await watcher.count(topic);
@@ -377,11 +400,15 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
             events += n;
             const achieved = n / genSecs;
             const sustained = arrived >= sent && catchUpMs <= 2000;
-            const step = { rate, achievedPerSec: Math.round(achieved), p50Ms: round(percentile(lat, 50), 1), p99Ms: round(percentile(lat, 99), 1), maxMs: round(Math.max(...lat), 1), catchUpMs, delivered: lat.length, sustained, generatorLimited: achieved < 0.9 * rate };
+            const step = { rate, achievedPerSec: Math.round(achieved), p50Ms: round(percentile(lat, 50), 1), p99Ms: round(percentile(lat, 99), 1), maxMs: round(Math.max(...lat), 1), catchUpMs, slotLagBytesAtLoadEnd: lagBytes, delivered: lat.length, sustained, generatorLimited: achieved < 0.9 * rate };
             steps.push(step);
             log(`  ${id} at ${rate}/s (achieved ${Math.round(achieved)}/s): p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, caught up ${catchUpMs} ms after the load${sustained ? '' : ' — NOT sustained'}`);
             if (!sustained) break;
             maxSustained = Math.round(achieved);
+            if (step.generatorLimited) {
+              log(`  the load generator reached only ${Math.round(achieved)}/s: no higher steps`);
+              break;
+            }
           }
           cpu = cpuSecondsOf(sys.pid) - cpu0;
           steady[id] = { steps, maxSustained, peakRssMB: mb(rss.stop()), cpuSecondsPerMillion: round((cpu / Math.max(1, events)) * 1e6, 1) };
@@ -407,6 +434,7 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
       }
     }
   } finally {
+    for (const c of cleanups) await c().catch(() => undefined);
     await watcher.close();
     await sql.end().catch(() => undefined);
     await broker.stop().catch(() => undefined);
@@ -425,11 +453,13 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
     fairness: { envelope: 'Debezium envelope, JsonConverter schemas.enable=false (key and value)', acks: 'all', idempotence: true, compression },
     runs: quick ? '1 (no warm-up)' : `median of ${REPS} after one warm-up round`,
     ...results,
+    acceptance: acceptance(results),
   };
   if (opts.json) process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   else {
     process.stdout.write(`\nTributary vs Kafka Connect + Debezium ${debeziumVersion()} (defaults / tuned), PostgreSQL ${pgVersion} embedded, Kafka ${kafkaVersion()} single node; ${machine().cpus} cores; compression ${compression}; ${out.runs}\n\n`);
     process.stdout.write(formatTable(['workload', 'system', 'events/s', 'p50 ms', 'p99 ms', 'CPU-s/M', 'peak RSS MB', 'vs Dbz default', 'vs Dbz tuned', 'RSS vs Dbz', 'of ceiling'], table) + '\n\n');
+    process.stdout.write('Acceptance (issue 5):\n' + out.acceptance.map((a) => `  ${a.met === undefined ? '?' : a.met ? 'met    ' : 'NOT met'}  ${a.criterion}: ${a.value}`).join('\n') + '\n\n');
     process.stdout.write(JSON.stringify(out) + '\n');
   }
   return out;
@@ -464,4 +494,62 @@ function rowsFor(workload: string, f: Record<string, Figures>, ceiling?: number)
     id === 'tributary' && Number.isFinite(dbzRss) ? `1/${round(dbzRss / v.peakRssMB, 1)}` : '',
     id === 'tributary' && r.ofLowerCeiling !== undefined ? `${Math.round(r.ofLowerCeiling * 100)} %` : '',
   ]);
+}
+
+interface Criterion {
+  criterion: string;
+  value: string;
+  /** undefined: not measured in this run */
+  met?: boolean;
+}
+
+/** the acceptance criteria of issue 5, evaluated on this run's figures */
+function acceptance(results: Record<string, unknown>): Criterion[] {
+  const out: Criterion[] = [];
+  const ok = (f?: Figures) => !!f && !f.error && Number.isFinite(f.eventsPerSec);
+  const drain = results.drain as { systems: Record<string, Figures>; ceilings: { pgRecvlogical: { eventsPerSec: number }; producerPerformance: { eventsPerSec: number } } } | undefined;
+  const t = drain?.systems['tributary'];
+  const dt = drain?.systems['debezium-tuned'];
+  if (ok(t) && ok(dt)) out.push({ criterion: 'drain ≥ 2× Debezium (tuned)', value: `${round(t!.eventsPerSec / dt!.eventsPerSec)}×`, met: t!.eventsPerSec >= 2 * dt!.eventsPerSec });
+  else out.push({ criterion: 'drain ≥ 2× Debezium (tuned)', value: 'not measured' });
+  const ceil = drain ? Math.min(drain.ceilings.pgRecvlogical.eventsPerSec || Infinity, drain.ceilings.producerPerformance.eventsPerSec || Infinity) : NaN;
+  if (ok(t) && Number.isFinite(ceil)) out.push({ criterion: 'drain ≥ 50 % of the lower ceiling', value: `${Math.round((100 * t!.eventsPerSec) / ceil)} % of ${Math.round(ceil)}/s`, met: t!.eventsPerSec >= 0.5 * ceil });
+  else out.push({ criterion: 'drain ≥ 50 % of the lower ceiling', value: 'not measured' });
+  const snap = (results.snapshot as { systems: Record<string, Figures> } | undefined)?.systems;
+  const dbzSnap = snap ? Math.max(...(['debezium-default', 'debezium-tuned'] as const).filter((d) => ok(snap[d])).map((d) => snap[d]!.eventsPerSec)) : -Infinity;
+  if (snap && ok(snap['tributary']) && Number.isFinite(dbzSnap)) out.push({ criterion: 'snapshot ≥ 2× Debezium (the faster setting)', value: `${round(snap['tributary']!.eventsPerSec / dbzSnap)}×`, met: snap['tributary']!.eventsPerSec >= 2 * dbzSnap });
+  else out.push({ criterion: 'snapshot ≥ 2× Debezium (the faster setting)', value: 'not measured' });
+  type Steady = { steps: Array<Record<string, number | boolean>>; maxSustained: number; peakRssMB: number; error?: string };
+  const steady = (results.steady as { systems: Record<string, Steady> } | undefined)?.systems;
+  if (steady?.['tributary'] && (steady['debezium-default'] || steady['debezium-tuned'])) {
+    const trib = steady['tributary'];
+    const dbz = (['debezium-default', 'debezium-tuned'] as const).map((d) => steady[d]).filter((x): x is Steady => !!x);
+    const dbzMax = Math.max(...dbz.map((d) => d.maxSustained));
+    // the highest target rate a Debezium setting sustained, and the lower Debezium p99 there
+    const rates = dbz.flatMap((d) => d.steps.filter((s) => s.sustained).map((s) => s.rate as number));
+    const R = rates.length ? Math.max(...rates) : NaN;
+    const dbzP99 = Math.min(...dbz.map((d) => d.steps.find((s) => s.rate === R && s.sustained)?.p99Ms as number | undefined).filter((x): x is number => x !== undefined));
+    const tP99 = trib.steps.find((s) => s.rate === R)?.p99Ms as number | undefined;
+    out.push(tP99 !== undefined && Number.isFinite(dbzP99)
+      ? { criterion: `steady: p99 at ${R}/s (highest rate Debezium sustained) below Debezium's`, value: `${tP99} ms vs ${dbzP99} ms`, met: tP99 < dbzP99 }
+      : { criterion: 'steady: p99 at the highest rate Debezium sustained below Debezium\'s', value: 'not measured' });
+    const limited = trib.steps.some((s) => s.generatorLimited);
+    out.push({ criterion: 'steady: Tributary sustains ≥ 2× the highest rate Debezium sustains', value: `${trib.maxSustained}/s vs ${dbzMax}/s${limited ? ' (load generator limited)' : ''}`, met: trib.maxSustained >= 2 * dbzMax ? true : limited ? undefined : false });
+  } else out.push({ criterion: 'steady state', value: 'not measured' });
+  // RSS: every workload, against the smaller Debezium process
+  const rss: Array<[string, number, number]> = [];
+  for (const w of ['drain', 'snapshot', 'largeTransaction'] as const) {
+    const sys = (results[w] as { systems: Record<string, Figures> } | undefined)?.systems;
+    if (!sys || !ok(sys['tributary'])) continue;
+    const d = (['debezium-default', 'debezium-tuned'] as const).filter((x) => sys[x] && Number.isFinite(sys[x]!.peakRssMB)).map((x) => sys[x]!.peakRssMB);
+    if (d.length) rss.push([w, sys['tributary']!.peakRssMB, Math.min(...d)]);
+  }
+  if (steady?.['tributary']) {
+    const d = (['debezium-default', 'debezium-tuned'] as const).filter((x) => steady[x] && Number.isFinite(steady[x]!.peakRssMB)).map((x) => steady[x]!.peakRssMB);
+    if (d.length) rss.push(['steady', steady['tributary'].peakRssMB, Math.min(...d)]);
+  }
+  out.push(rss.length
+    ? { criterion: 'peak RSS ≤ 1/5 of Debezium\'s process on every workload', value: rss.map(([w, a, b]) => `${w} ${a}/${b} MB = 1/${round(b / a, 1)}`).join('; '), met: rss.every(([, a, b]) => a <= b / 5) }
+    : { criterion: 'peak RSS ≤ 1/5 of Debezium\'s process on every workload', value: 'not measured' });
+  return out;
 }
