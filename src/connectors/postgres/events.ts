@@ -172,7 +172,7 @@ export function buildTableModel(
     names.push(included ? c.name : null);
     convs.push(t.convert);
     toast.push(toastPlaceholder(t.schema, cfg.placeholder));
-    fallback.push(zeroValue(t.schema));
+    fallback.push(t.schema.optional ? null : t.zero !== undefined ? t.zero : zeroValue(t.schema));
     if (included) fields.push({ name: c.name, schema: t.schema });
   }
   // key: message.key.columns override, else the primary key
@@ -210,7 +210,13 @@ export function buildTableModel(
   };
 }
 
-/** Debezium's fallback for a required field without a value: the type's zero (null for an optional field). */
+/**
+ * Debezium's fallback for a required field without a value: the type's zero (null for an optional field), as its
+ * value converters pass it (JdbcValueConverters/PostgresValueConverter `convertValue(…, fallback, …)`): false, 0,
+ * 0.0, "", empty bytes, epoch for temporal types, "1970-01-01T00:00:00Z"/"00:00:00Z" for the zoned ones, an empty
+ * array, zero decimals. Types whose zero is not derivable from the schema (point, string-mode decimals) carry it in
+ * ColumnType.zero.
+ */
 export function zeroValue(schema: Schema): unknown {
   if (schema.optional) return null;
   switch (schema.name) {

@@ -34,6 +34,12 @@ export type Converter = (text: string) => unknown;
 export interface ColumnType {
   schema: Schema;
   convert: Converter;
+  /**
+   * Debezium's fallback for a NOT NULL column without a value (key-only before images), when it is not the plain
+   * zero of the schema type (see events.ts zeroValue): the point (0,0) with its WKB, a string-mode decimal's zero at
+   * the column's scale
+   */
+  zero?: unknown;
 }
 
 export const Oid = {
@@ -121,13 +127,18 @@ function parseTimeMicros(t: string, a: number): [number, number] {
   return [((h * 60 + mi) * 60 + sec) * 1000000 + frac, p];
 }
 
-const MAX_I64 = 9223372036854775807n;
-const MIN_I64 = -9223372036854775808n;
+/**
+ * timestamp 'infinity' / '-infinity' in µs: Debezium passes on the PostgreSQL JDBC driver's
+ * PGStatement.DATE_POSITIVE_INFINITY / DATE_NEGATIVE_INFINITY (9223372036825200000 / -9223372036832400000) as
+ * MicroTimestamp, and the same divided by 1000 as (Connect) Timestamp in ms.
+ */
+export const PG_INFINITY_US = 9223372036825200000n;
+export const PG_NEG_INFINITY_US = -9223372036832400000n;
 
 /** "YYYY-MM-DD HH:MM:SS[.ffffff][+TZ][ BC]" → µs since epoch (UTC wall clock for timestamp without time zone) */
 export function parseTimestampMicros(t: string): number | bigint {
-  if (t === 'infinity') return MAX_I64;
-  if (t === '-infinity') return MIN_I64;
+  if (t === 'infinity') return PG_INFINITY_US;
+  if (t === '-infinity') return PG_NEG_INFINITY_US;
   const sp = t.indexOf(' ');
   const days = parseDateDays(t.slice(0, sp) + (t.endsWith(' BC') ? ' BC' : ''))!;
   const [tod, p] = parseTimeMicros(t, sp + 1);
@@ -161,17 +172,44 @@ function fracText(us: number): string {
   return '.' + f;
 }
 
-/** timestamptz text (session TimeZone=UTC, "… +00") → ISO-8601 in UTC, as Debezium's ZonedTimestamp */
-export function zonedTimestamp(t: string): string {
+/** days since 1970-01-01 → proleptic Gregorian [year (astronomical), month, day] (Hinnant's civil_from_days) */
+function civilFromDays(z: number): [number, number, number] {
+  z += 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+/** java.time's ISO year: at least 4 digits, '-' before years below 0, '+' before years beyond 9999 */
+function isoYear(y: number): string {
+  if (y < 0) return '-' + pad(-y, 4);
+  return y > 9999 ? '+' + y : pad(y, 4);
+}
+
+/**
+ * timestamptz text (session TimeZone=UTC, "… +00[ BC]") → ISO-8601 in UTC, as Debezium's ZonedTimestamp: the
+ * fraction has exactly `precision` digits (the column's typmod; 6 without one), or for precision 0 as many as
+ * needed (none for whole seconds). BC years use astronomical numbering ("-0043-03-15T12:00:00.000000Z").
+ */
+export function zonedTimestamp(t: string, precision = 6): string {
   if (t === 'infinity' || t === '-infinity') return t;
-  const us = parseTimestampMicros(t);
-  if (typeof us === 'bigint') return t;
-  const ms = Math.floor(us / 1000);
-  const d = new Date(ms);
-  const y = d.getUTCFullYear();
-  if (y < 1 || y > 9999) return t;
-  const micros = us - Math.floor(us / 1000000) * 1000000;
-  return `${pad(y, 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}T${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}${fracText(micros)}Z`;
+  const sp = t.indexOf(' ');
+  const days = parseDateDays(t.slice(0, sp) + (t.endsWith(' BC') ? ' BC' : ''))!;
+  const [tod, p] = parseTimeMicros(t, sp + 1);
+  const c = t.charCodeAt(p);
+  const offsetSec = c === 43 || c === 45 ? parseOffset(t, p) : 0;
+  const micros = tod % 1000000;
+  const secs = days * 86400 + (tod - micros) / 1000000 - offsetSec;
+  const day = Math.floor(secs / 86400);
+  const sod = secs - day * 86400;
+  const [y, m, d] = civilFromDays(day);
+  const frac = precision > 0 && precision <= 9 ? '.' + (pad(micros, 6) + '000').slice(0, precision) : fracText(micros);
+  return `${isoYear(y)}-${pad(m, 2)}-${pad(d, 2)}T${pad(Math.floor(sod / 3600), 2)}:${pad(Math.floor(sod / 60) % 60, 2)}:${pad(sod % 60, 2)}${frac}Z`;
 }
 
 /** timetz text → ISO time in UTC ("HH:MM:SS[.f]Z"), as Debezium's ZonedTime */
@@ -208,6 +246,21 @@ export function intervalMicros(t: string): number {
     }
   }
   return Math.round(total);
+}
+
+/**
+ * Debezium's VariableScaleDecimal {scale, value} of a numeric without typmod: BigDecimal.stripTrailingZeros(), never
+ * below scale 0 (2.500 → scale 1, 1000.0 → scale 0)
+ */
+export function variableScaleDecimal(t: string): { scale: number; value: Buffer } {
+  const dot = t.indexOf('.');
+  if (dot >= 0) {
+    let end = t.length;
+    while (end > dot + 1 && t.charCodeAt(end - 1) === 48) end--;
+    if (end === dot + 1) end = dot;
+    if (end !== t.length) t = t.slice(0, end);
+  }
+  return decimalToUnscaled(t);
 }
 
 /** unscaled two's-complement big-endian bytes of a decimal text, and its scale (Debezium VariableScaleDecimal) */
@@ -375,7 +428,7 @@ export function columnType(typeOid: number, typmod: number, optional: boolean, o
     case Oid.money: {
       const scale = opts.moneyFractionDigits;
       if (opts.decimalMode === 'double') return { schema: s('float64', optional), convert: (v) => +moneyText(v, scale) };
-      if (opts.decimalMode === 'string') return { schema: s('string', optional), convert: (v) => moneyText(v, scale) };
+      if (opts.decimalMode === 'string') return { schema: s('string', optional), convert: (v) => moneyText(v, scale), zero: scale > 0 ? '0.' + '0'.repeat(scale) : '0' };
       return { schema: named('bytes', 'org.apache.kafka.connect.data.Decimal', optional, { parameters: { scale: String(scale) } }), convert: (v) => moneyText(v, scale) };
     }
     case Oid.char:
@@ -387,8 +440,9 @@ export function columnType(typeOid: number, typmod: number, optional: boolean, o
     case Oid.cidr:
     case Oid.macaddr:
     case Oid.macaddr8:
-    case Oid.tsvector:
       return { schema: s('string', optional), convert: id };
+    case Oid.tsvector:
+      return { schema: named('string', 'io.debezium.data.Tsvector', optional), convert: id };
     case Oid.xml:
       return { schema: named('string', 'io.debezium.data.Xml', optional), convert: id };
     case Oid.json:
@@ -419,18 +473,27 @@ export function columnType(typeOid: number, typmod: number, optional: boolean, o
       const p = typmod >= 0 ? typmod : 6;
       const ms = (v: string) => {
         const us = parseTimestampMicros(v);
-        return typeof us === 'bigint' ? (us === MAX_I64 || us === MIN_I64 ? us : us / 1000n) : Math.floor(us / 1000);
+        if (typeof us === 'number') return Math.floor(us / 1000);
+        // floor division (µs before 1970 round down as java.time does); ±infinity: the JDBC constants / 1000
+        const q = us / 1000n;
+        return q * 1000n > us ? q - 1n : q;
       };
       if (opts.timePrecisionMode === 'connect') return { schema: named('int64', 'org.apache.kafka.connect.data.Timestamp', optional), convert: ms };
       if (p <= 3) return { schema: named('int64', 'io.debezium.time.Timestamp', optional), convert: ms };
       return { schema: named('int64', 'io.debezium.time.MicroTimestamp', optional), convert: parseTimestampMicros };
     }
-    case Oid.timestamptz:
-      return { schema: named('string', 'io.debezium.time.ZonedTimestamp', optional), convert: zonedTimestamp };
+    case Oid.timestamptz: {
+      const p = typmod >= 0 ? typmod : 6;
+      return { schema: named('string', 'io.debezium.time.ZonedTimestamp', optional), convert: (v) => zonedTimestamp(v, p) };
+    }
     case Oid.interval:
       return { schema: named('int64', 'io.debezium.time.MicroDuration', optional), convert: intervalMicros };
     case Oid.point:
-      return { schema: s('struct', optional, { name: 'io.debezium.data.geometry.Point', version: 1, doc: 'Geometry (POINT)', fields: POINT_FIELDS() }), convert: parsePoint };
+      return {
+        schema: s('struct', optional, { name: 'io.debezium.data.geometry.Point', version: 1, doc: 'Geometry (POINT)', fields: POINT_FIELDS() }),
+        convert: parsePoint,
+        zero: parsePoint('(0,0)'),
+      };
     case Oid.lseg:
     case Oid.path:
     case Oid.box:
@@ -442,41 +505,57 @@ export function columnType(typeOid: number, typmod: number, optional: boolean, o
       break;
   }
   const elem = ArrayElem[typeOid];
-  if (elem !== undefined) return arrayType(elem, optional, opts, lookup);
+  if (elem !== undefined) return arrayType(elem, typmod, optional, opts, lookup);
   const info = lookup(typeOid);
   if (info) {
     if (info.kind === 'e') {
       return { schema: named('string', 'io.debezium.data.Enum', optional, { parameters: { allowed: (info.enumValues ?? []).join(',') } }), convert: id };
     }
     if (info.kind === 'd' && info.base) return columnType(info.base, info.baseTypmod, optional, opts, lookup);
-    if (info.elem) return arrayType(info.elem, optional, opts, lookup);
+    if (info.elem) return arrayType(info.elem, typmod, optional, opts, lookup);
     if (info.name === 'ltree') return { schema: named('string', 'io.debezium.data.Ltree', optional), convert: id };
     if (info.name === 'citext') return { schema: s('string', optional), convert: id };
   }
   return { schema: s('string', optional), convert: id };
 }
 
-function arrayType(elemOid: number, optional: boolean, opts: TypeOptions, lookup: (oid: number) => TypeInfo | undefined): ColumnType {
-  const el = columnType(elemOid, -1, true, opts, lookup);
+/**
+ * An array column: the elements get the column's typmod (PostgreSQL keeps the element's typmod on the array column;
+ * Debezium builds the element column with the array column's length and scale), so numeric(10,2)[] has Decimal
+ * elements of scale 2 and timestamptz(3)[] three fraction digits.
+ */
+function arrayType(elemOid: number, typmod: number, optional: boolean, opts: TypeOptions, lookup: (oid: number) => TypeInfo | undefined): ColumnType {
+  const el = columnType(elemOid, typmod, true, opts, lookup);
   const conv = el.convert;
   const walk = (a: unknown[]): unknown[] => a.map((x) => (x === null ? null : Array.isArray(x) ? walk(x) : conv(x as string)));
   return { schema: s('array', optional, { items: el.schema }), convert: (v) => walk(parseArrayLiteral(v)) };
 }
 
+/** numeric NaN/±Infinity in decimal.handling.mode=string: the names of Debezium's SpecialValueDecimal values */
+const SPECIAL_NUMERIC_NAMES: Record<string, string> = { NaN: 'NAN', Infinity: 'POSITIVE_INFINITY', '-Infinity': 'NEGATIVE_INFINITY' };
+
 function numericType(typmod: number, optional: boolean, opts: TypeOptions): ColumnType {
+  const precision = typmod < 0 ? 0 : ((typmod - 4) >> 16) & 0xffff;
+  let scale = typmod < 0 ? 0 : (typmod - 4) & 0x7ff;
+  if (scale > 1000) scale -= 2048; // negative scale (PG15+)
   if (opts.decimalMode === 'double') return { schema: s('float64', optional), convert: parseFloat };
-  if (opts.decimalMode === 'string') return { schema: s('string', optional), convert: (v) => v };
-  const special = (v: string) => v === 'NaN' || v === 'Infinity' || v === '-Infinity';
-  if (typmod < 0) {
-    // unconstrained numeric: Debezium's VariableScaleDecimal {scale, value}
+  if (opts.decimalMode === 'string') {
+    // BigDecimal.toPlainString() of the value (PostgreSQL's text), Debezium's enum names for the special values;
+    // a missing NOT NULL value is zero at the column's scale ("0.00"; "0" without typmod)
     return {
-      schema: s('struct', optional, { name: 'io.debezium.data.VariableScaleDecimal', version: 1, doc: 'Variable scaled decimal', fields: VSD_FIELDS() }),
-      convert: (v) => (special(v) ? null : decimalToUnscaled(v)),
+      schema: s('string', optional),
+      convert: (v) => SPECIAL_NUMERIC_NAMES[v] ?? v,
+      zero: scale > 0 ? '0.' + '0'.repeat(scale) : '0',
     };
   }
-  const precision = ((typmod - 4) >> 16) & 0xffff;
-  let scale = (typmod - 4) & 0x7ff;
-  if (scale > 1000) scale -= 2048; // negative scale (PG15+)
+  const special = (v: string) => v === 'NaN' || v === 'Infinity' || v === '-Infinity';
+  if (typmod < 0) {
+    // unconstrained numeric: Debezium's VariableScaleDecimal {scale, value}, trailing fraction zeros stripped
+    return {
+      schema: s('struct', optional, { name: 'io.debezium.data.VariableScaleDecimal', version: 1, doc: 'Variable scaled decimal', fields: VSD_FIELDS() }),
+      convert: (v) => (special(v) ? null : variableScaleDecimal(v)),
+    };
+  }
   return {
     schema: s('bytes', optional, { name: 'org.apache.kafka.connect.data.Decimal', version: 1, parameters: { scale: String(scale), 'connect.decimal.precision': String(precision) } }),
     // PostgreSQL prints a numeric(p,s) with exactly s fraction digits; NaN/±Infinity have no Decimal form → null

@@ -77,7 +77,7 @@ async function scenario(s: PgServer, t: { skip(msg: string): void }): Promise<vo
     const first = snap.va[0];
     assert.equal(first.schema.name, `${prefix}.public.${a}.Envelope`);
     assert.deepEqual(first.schema.fields.map((f: { field: string }) => f.field), ['before', 'after', 'source', 'transaction', 'op', 'ts_ms', 'ts_us', 'ts_ns']);
-    assert.deepEqual(first.payload.after, { id: 1, name: 'one', price: dec(150n), at: '2024-01-02T03:04:05.5Z' });
+    assert.deepEqual(first.payload.after, { id: 1, name: 'one', price: dec(150n), at: '2024-01-02T03:04:05.500000Z' });
     assert.equal(first.payload.source.connector, 'postgresql');
     assert.equal(first.payload.source.db, s.database);
     assert.ok(['first', 'true', 'last', 'first_in_data_collection', 'last_in_data_collection'].includes(first.payload.source.snapshot));
@@ -99,7 +99,7 @@ async function scenario(s: PgServer, t: { skip(msg: string): void }): Promise<vo
 
     const expected = [
       `${a}:c:{"id":3,"name":"three","price":"${dec(325n)}","at":null}`,
-      `${a}:u:{"id":1,"name":"uno","price":"${dec(150n)}","at":"2024-01-02T03:04:05.5Z"}`,
+      `${a}:u:{"id":1,"name":"uno","price":"${dec(150n)}","at":"2024-01-02T03:04:05.500000Z"}`,
       `${b}:c:{"k":"y","v":20}`,
       `${b}:u:{"k":"x","v":11}`,
       `${a}:d:{"id":2,"name":"","price":null,"at":null}`,
