@@ -77,6 +77,12 @@ const keys: ConfigKey[] = [
   { name: 'status.update.interval.ms', type: 'int', default: 10000, min: 100, doc: 'Standby status update period (write/flush LSN to the server).' },
   { name: 'streaming.buffer.memory.bytes', type: 'long', default: 4194304, min: 0, doc: 'Tributary: memory per in-progress streamed transaction before it spills to disk.' },
   { name: 'streaming.buffer.dir', type: 'string', default: tmpdir(), doc: 'Tributary: directory for spilled streamed transactions.' },
+  {
+    name: 'extended.headers.enabled', type: 'boolean', default: true,
+    doc: 'Put Debezium\'s context headers on every change event and tombstone: __debezium.context.connectorLogicalName (topic.prefix), …taskId, …connectorName (postgresql), …runId (a UUID per task start).',
+  },
+  { name: 'poll.interval.ms', type: 'long', default: 500, min: 1, doc: 'How long a poll waits for new records when none are queued.' },
+  { name: 'database.tcpKeepAlive', type: 'boolean', default: true, doc: 'TCP keepalive on the connections to PostgreSQL.', group: 'connection' },
 ];
 
 export const postgresCdcSpec: ConfigSpec = {
@@ -141,6 +147,9 @@ export interface PgCdcConfig {
   statusIntervalMs: number;
   streamBufferBytes: number;
   streamBufferDir: string;
+  extendedHeaders: boolean;
+  pollIntervalMs: number;
+  tcpKeepAlive: boolean;
 }
 
 const anchored = (list: unknown): RegExp[] => ((list as string[]) ?? []).map((r) => new RegExp(`^(?:${r})$`));
@@ -211,6 +220,9 @@ export function toPgCdcConfig(c: ResolvedConfig): PgCdcConfig {
     statusIntervalMs: Number(c['status.update.interval.ms']),
     streamBufferBytes: Number(c['streaming.buffer.memory.bytes']),
     streamBufferDir: String(c['streaming.buffer.dir']),
+    extendedHeaders: c['extended.headers.enabled'] !== false,
+    pollIntervalMs: Number(c['poll.interval.ms']),
+    tcpKeepAlive: c['database.tcpKeepAlive'] !== false,
   };
 }
 

@@ -40,6 +40,9 @@ export const SOURCE_SCHEMA: Schema = {
     { name: 'txId', schema: { type: 'int64', optional: true } },
     { name: 'lsn', schema: { type: 'int64', optional: true } },
     { name: 'xmin', schema: { type: 'int64', optional: true } },
+    // the replication origin of a change replayed by logical replication (pgoutput Origin message), else null
+    { name: 'origin', schema: { type: 'string', optional: true } },
+    { name: 'origin_lsn', schema: { type: 'int64', optional: true } },
   ],
 };
 
@@ -283,4 +286,38 @@ export function keyChanged(m: TableModel, oldT: TupleValue[], newT: TupleValue[]
     if (a !== newT[i]) return true;
   }
   return false;
+}
+
+/** Java's `String.hashCode()`: s[0]·31^(n-1) + … + s[n-1] over UTF-16 code units, in 32-bit arithmetic. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * Capacity of a `java.util.HashMap` (default initial capacity 16, load factor 0.75) after `size` distinct keys were
+ * put into one that had `capacity` buckets: it doubles while size exceeds 3/4 of it, and never shrinks (clear()
+ * keeps the table).
+ */
+export function hashMapCapacity(size: number, capacity = 16): number {
+  let c = capacity;
+  while (size > c * 0.75) c *= 2;
+  return c;
+}
+
+/**
+ * The iteration order of a `java.util.HashMap` with `capacity` buckets holding `keys` (String keys, in insertion
+ * order): by bucket `(h ^ (h >>> 16)) & (capacity - 1)` of the key's hashCode, insertion order within a bucket
+ * (appends and resize splits both keep it). Debezium lists an END record's data_collections in this order. Not
+ * modelled: bins turned into trees (8 or more keys in one bucket of a table of at least 64 buckets).
+ */
+export function javaHashMapOrder(keys: string[], capacity: number): string[] {
+  if (keys.length < 2) return keys;
+  const mask = capacity - 1;
+  const bucket = (k: string) => {
+    const h = javaStringHash(k);
+    return (h ^ (h >>> 16)) & mask;
+  };
+  return keys.map((k, i) => ({ k, i, b: bucket(k) })).sort((x, y) => x.b - y.b || x.i - y.i).map((x) => x.k);
 }

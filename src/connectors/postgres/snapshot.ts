@@ -17,6 +17,12 @@ export interface SnapshotProgress {
 }
 
 export interface SnapshotSink {
+  /**
+   * the snapshot transaction's id (of the first reader, as text), read once every reader imported the snapshot;
+   * null on a standby. Debezium's snapshot records carry it as source.txId (pg_current_xact_id() of its snapshot
+   * transaction)
+   */
+  begun?(txId: string | null): void;
   /** table metadata read inside the snapshot transaction */
   table(t: TableRef, columns: ModelColumn[], replicaIdentity: string, catalog: CatalogTable): Promise<void>;
   /** rows of one table as text arrays; `last` marks the final batch of the table; may wait for queue space */
@@ -45,6 +51,12 @@ export async function runSnapshot(
       readers.push(c);
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       if (snapshotName) await c.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshotName)}`);
+    }
+    if (sink.begun && readers.length) {
+      // as Debezium's PostgresConnection.currentTransactionId(): assigns the reader transaction an id (a read-only
+      // transaction may) and reads it with its epoch; nothing on a standby
+      const r = await readers[0]!.query(`SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_xact_id()::text END AS x`);
+      sink.begun((r.rows[0]?.x as string | null) ?? null);
     }
     await Promise.all(readers.map(async (c) => {
       for (;;) {

@@ -15,7 +15,7 @@ import type pg from 'pg';
 import { readFileSync } from 'node:fs';
 import type { ResolvedConfig } from '../../sdk/config.js';
 import type { Logger } from '../../sdk/logger.js';
-import type { SourceOffset, SourcePartition, SourceRecord } from '../../sdk/record.js';
+import type { Header, SourceOffset, SourcePartition, SourceRecord } from '../../sdk/record.js';
 import type { SourceTask, SourceTaskContext } from '../../sdk/source.js';
 import { TributaryError } from '../../sdk/errors.js';
 import { resolvePgCdcConfig, tableIncluded, type PgCdcConfig } from './config.js';
@@ -23,9 +23,10 @@ import { classifyPgError, connectClient, quoteIdent, ReplicationConnection, type
 import { decodePgOutput, carriesXidInStream, MsgCode, type PgOutputMessage, type TupleValue } from './pgoutput.js';
 import { Catalog, publicationTables, slotInfo, userTables, type TableRef } from './catalog.js';
 import {
-  buildTableModel, keyChanged, SOURCE_VERSION, toKey, toRow, TX_KEY_SCHEMA, TX_VALUE_SCHEMA, HEARTBEAT_KEY_SCHEMA,
-  HEARTBEAT_VALUE_SCHEMA, type TableModel,
+  buildTableModel, hashMapCapacity, javaHashMapOrder, keyChanged, SOURCE_VERSION, toKey, toRow, TX_KEY_SCHEMA, TX_VALUE_SCHEMA,
+  HEARTBEAT_KEY_SCHEMA, HEARTBEAT_VALUE_SCHEMA, type TableModel,
 } from './events.js';
+import { contextHeaders, keyHeader, NEWKEY_HEADER, OLDKEY_HEADER, uuidV7 } from './headers.js';
 import { StreamedTxBuffer } from './txbuffer.js';
 import { runSnapshot, type SnapshotProgress } from './snapshot.js';
 import { formatLsn, type Lsn } from './lsn.js';
@@ -55,6 +56,9 @@ interface TxState {
   total: number;
   perTable: Map<string, number>;
   beginDone: boolean;
+  /** replication origin of the transaction (pgoutput Origin message), else null */
+  origin: string | null;
+  originLsn: Lsn | null;
 }
 
 type Phase = 'starting' | 'snapshot' | 'streaming' | 'done' | 'stopped' | 'failed';
@@ -93,7 +97,15 @@ export class PostgresCdcTask implements SourceTask {
   // stream state
   private models = new Map<number, TableModel | null>();
   private tx: TxState | null = null;
+  /** end LSN of the last Commit message (source.sequence[0]) */
   private lastCommitLsn: Lsn | null = null;
+  /** Debezium's context headers of this task run (null with extended.headers.enabled=false) */
+  private ctxHeaders: Header[] | null = null;
+  /**
+   * table count capacity of Debezium's per-transaction java.util.HashMap: cleared, never shrunk, between
+   * transactions, so it stays at the largest size this task run needed (END data_collections order)
+   */
+  private txMapCapacity = 16;
   private streamed = new Map<number, StreamedTxBuffer>();
   private inStreamXid: number | null = null;
   private replaying = false;
@@ -120,9 +132,10 @@ export class PostgresCdcTask implements SourceTask {
     const cfg = this.cfg;
     this.log = ctx.logger.child({ connector: ctx.connector, task: ctx.taskId, slot: cfg.slotName });
     this.partition = { server: cfg.prefix };
+    this.ctxHeaders = cfg.extendedHeaders ? contextHeaders(cfg.prefix, String(ctx.taskId), uuidV7()) : null;
     this.conn = {
       host: cfg.host, port: cfg.port, user: cfg.user, password: cfg.password, database: cfg.dbname,
-      ssl: sslOptions(cfg), connectTimeoutMs: cfg.connectTimeoutMs, applicationName: `tributary-${cfg.prefix}`,
+      ssl: sslOptions(cfg), connectTimeoutMs: cfg.connectTimeoutMs, applicationName: `tributary-${cfg.prefix}`, keepAlive: cfg.tcpKeepAlive,
     };
     const stored = (await ctx.offset(this.partition)) as PgOffset | null;
     try {
@@ -265,12 +278,23 @@ export class PostgresCdcTask implements SourceTask {
     this.log.info('snapshot started', { tables: tables.length, estimatedRows: progress.rowsEstimated });
     const models = new Map<number, TableModel>();
     const tsUs = Date.now() * 1000;
-    let first = true;
-    let activeTables = tables.length;
     const lsn = this.consistentPoint;
     const sequence = `[null,"${lsn}"]`;
-    const offsetBase = { snapshot: true, lsn, txId: null, ts_usec: tsUs };
+    let txId: number | bigint | null = null;
+    let offsetBase = { snapshot: true, lsn, txId: null as number | null, ts_usec: tsUs };
+    // Debezium's snapshot markers: 'first'/'last' need the first/last table in order, which only a single reader has
+    // (with snapshot.max.threads > 1 Debezium marks no table first or last); the record emitted last is held back and
+    // marked 'last' when the snapshot ends, as Debezium's buffering receiver does, so an empty last table still
+    // leaves a 'last' record
+    const order = new Map(tables.map((t, i) => [t.oid, i]));
+    const ordered = Math.min(cfg.snapshotThreads, tables.length) <= 1;
+    let held: { rec: SourceRecord; source: Record<string, unknown> } | null = null;
+    const ctxHeaders = this.ctxHeaders;
     await runSnapshot(this.conn, snapshotName, tables, cfg.snapshotThreads, cfg.snapshotFetchSize, {
+      begun: (id) => {
+        txId = id === null ? null : Number.isSafeInteger(Number(id)) ? Number(id) : BigInt(id);
+        offsetBase = { ...offsetBase, txId: typeof txId === 'bigint' ? Number(txId) : txId };
+      },
       table: async (t: TableRef, columns, replicaIdentity, catalog) => {
         await this.catalog.loadTypes(columns.map((c) => c.typeOid));
         models.set(t.oid, buildTableModel(cfg, t.oid, t.schema, t.table, replicaIdentity, columns, catalog, this.catalog.lookup));
@@ -281,31 +305,41 @@ export class PostgresCdcTask implements SourceTask {
         const nowUs = now * 1000;
         const nowNs = BigInt(now) * 1000000n;
         const n = rows.length;
-        if (lastBatch) activeTables--;
+        const idx = order.get(t.oid)!;
+        const firstTable = ordered && idx === 0;
+        const lastTable = ordered && idx === tables.length - 1;
         for (let i = 0; i < n; i++) {
           const tuple = rows[i]!;
-          let mark = 'true';
+          const firstInTable = i === 0 && !m.snapshotStarted;
           const lastInTable = lastBatch && i === n - 1;
-          if (lastInTable) mark = activeTables === 0 ? 'last' : 'last_in_data_collection';
-          else if (first) mark = 'first';
-          else if (i === 0 && !m.snapshotStarted) mark = 'first_in_data_collection';
+          const mark = lastInTable && lastTable ? 'last'
+            : firstInTable && firstTable ? 'first'
+              : lastInTable ? 'last_in_data_collection'
+                : firstInTable ? 'first_in_data_collection' : 'true';
           m.snapshotStarted = true;
-          first = false;
-          const source = {
+          const source: Record<string, unknown> = {
             version: SOURCE_VERSION, connector: 'postgresql', name: cfg.prefix, ts_ms: now, snapshot: mark, db: cfg.dbname,
-            sequence, ts_us: nowUs, ts_ns: nowNs, schema: t.schema, table: t.table, txId: null, lsn, xmin: null,
+            sequence, ts_us: nowUs, ts_ns: nowNs, schema: t.schema, table: t.table, txId, lsn, xmin: null, origin: null, origin_lsn: null,
           };
-          this.enqueue({
+          const rec: SourceRecord = {
             topic: m.topic, keySchema: m.keySchema, key: toKey(m, tuple), valueSchema: m.envelopeSchema,
             value: { before: null, after: toRow(m, tuple), source, transaction: null, op: 'r', ts_ms: now, ts_us: nowUs, ts_ns: nowNs },
-            timestamp: now, sourcePartition: this.partition,
-            sourceOffset: mark === 'last' ? { ...offsetBase, last_snapshot_record: true } : { ...offsetBase, last_snapshot_record: false },
-          }, 256);
+            timestamp: now, sourcePartition: this.partition, sourceOffset: { ...offsetBase, last_snapshot_record: false },
+          };
+          if (ctxHeaders) rec.headers = ctxHeaders;
+          if (held) this.enqueue(held.rec, 256);
+          held = { rec, source };
         }
         const w = this.waitForSpace();
         if (w) await w;
       },
     }, progress, this.abort.signal);
+    if (held !== null && !this.abort.signal.aborted) {
+      const last: { rec: SourceRecord; source: Record<string, unknown> } = held;
+      last.source.snapshot = 'last';
+      last.rec.sourceOffset = { ...offsetBase, last_snapshot_record: true };
+      this.enqueue(last.rec, 256);
+    }
     if (this.abort.signal.aborted) return;
     this.log.info('snapshot completed', { rows: progress.rowsDone, tables: progress.tablesDone });
     if (cfg.snapshotMode === 'initial_only') {
@@ -377,6 +411,12 @@ export class PostgresCdcTask implements SourceTask {
         return this.commitTx(m.endLsn);
       case 'relation':
         return this.onRelation(m);
+      case 'origin':
+        if (this.tx) {
+          this.tx.origin = m.name;
+          this.tx.originLsn = m.lsn;
+        }
+        return;
       case 'insert':
       case 'update':
       case 'delete':
@@ -414,7 +454,7 @@ export class PostgresCdcTask implements SourceTask {
     const tsMs = Math.floor(commitTsUs / 1000);
     this.tx = {
       xid, finalLsn, commitTsUs, tsMs, tsNs: BigInt(commitTsUs) * 1000n, index: 0, entry,
-      id: `${xid}:${finalLsn}`, total: 0, perTable: new Map(), beginDone: false,
+      id: `${xid}:${finalLsn}`, total: 0, perTable: new Map(), beginDone: false, origin: null, originLsn: null,
     };
     if (this.skipC >= 0 && finalLsn > this.skipC) this.skipC = -1; // past the resume point
     const now = Date.now();
@@ -428,13 +468,17 @@ export class PostgresCdcTask implements SourceTask {
     const tx = this.tx;
     if (!tx) return;
     if (this.cfg.txMetadata && tx.beginDone) {
-      const collections = [...tx.perTable].map(([data_collection, event_count]) => ({ data_collection, event_count }));
+      // Debezium iterates a java.util.HashMap<String, Long> of the table names (events.ts javaHashMapOrder)
+      this.txMapCapacity = hashMapCapacity(tx.perTable.size, this.txMapCapacity);
+      const collections = javaHashMapOrder([...tx.perTable.keys()], this.txMapCapacity)
+        .map((data_collection) => ({ data_collection, event_count: tx.perTable.get(data_collection)! }));
       this.emitTx({ status: 'END', id: tx.id, event_count: tx.total, data_collections: collections, ts_ms: tx.tsMs }, 128);
     }
     tx.entry.endLsn = endLsn;
     tx.entry.lastIndex = tx.index - 1;
     tx.entry.complete = true;
-    this.lastCommitLsn = tx.finalLsn;
+    // Debezium's source.sequence[0]: the end of the previous commit record (Commit message end_lsn)
+    this.lastCommitLsn = endLsn;
     this.position = endLsn;
     this.tx = null;
     this.drainPending();
@@ -515,12 +559,16 @@ export class PostgresCdcTask implements SourceTask {
       }
       if (oldT && model.keySchema && (m.keyTuple !== null || keyChanged(model, oldT, newT))) {
         // the row moved to another key: delete (+ tombstone) of the old key, create of the new one, as Debezium
+        // headers: __debezium.newkey on the delete and its tombstone, __debezium.oldkey on the create
+        const oldKey = toKey(model, oldT);
+        const newKey = toKey(model, newT);
+        const ctx = this.ctxHeaders ?? [];
         if (!skipped.has('d')) {
-          const oldKey = toKey(model, oldT);
-          this.emitChange(model, 'd', toRow(model, oldT), null, oldKey, lsn, est);
-          if (this.cfg.tombstones) this.emitTombstone(model, oldKey, lsn);
+          const h = [keyHeader(NEWKEY_HEADER, model.keySchema, newKey), ...ctx];
+          this.emitChange(model, 'd', toRow(model, oldT), null, oldKey, lsn, est, h);
+          if (this.cfg.tombstones) this.emitTombstone(model, oldKey, lsn, h);
         }
-        if (!skipped.has('c')) this.emitChange(model, 'c', null, toRow(model, newT), toKey(model, newT), lsn, est);
+        if (!skipped.has('c')) this.emitChange(model, 'c', null, toRow(model, newT), newKey, lsn, est, [keyHeader(OLDKEY_HEADER, model.keySchema, oldKey), ...ctx]);
       } else {
         if (skipped.has('u')) return;
         this.emitChange(model, 'u', m.oldTuple ? toRow(model, m.oldTuple) : null, toRow(model, newT), toKey(model, newT), lsn, est);
@@ -544,7 +592,7 @@ export class PostgresCdcTask implements SourceTask {
     return { lsn_commit: tx.finalLsn, lsn, txId: tx.xid, ts_usec: tx.commitTsUs, event_index: idx };
   }
 
-  private emitChange(model: TableModel, op: string, before: unknown, after: unknown, key: unknown, lsn: Lsn, est: number): void {
+  private emitChange(model: TableModel, op: string, before: unknown, after: unknown, key: unknown, lsn: Lsn, est: number, headers = this.ctxHeaders): void {
     const tx = this.tx!;
     const cfg = this.cfg;
     let block: Record<string, unknown> | null = null;
@@ -564,8 +612,9 @@ export class PostgresCdcTask implements SourceTask {
       version: SOURCE_VERSION, connector: 'postgresql', name: cfg.prefix, ts_ms: tx.tsMs, snapshot: 'false', db: cfg.dbname,
       sequence: `[${this.lastCommitLsn === null ? 'null' : `"${this.lastCommitLsn}"`},"${lsn}"]`,
       ts_us: tx.commitTsUs, ts_ns: tx.tsNs, schema: model.schema, table: model.table, txId: tx.xid, lsn, xmin: null,
+      origin: tx.origin, origin_lsn: tx.originLsn,
     };
-    this.enqueue({
+    const rec: SourceRecord = {
       topic: model.topic,
       keySchema: model.keySchema,
       key,
@@ -574,19 +623,23 @@ export class PostgresCdcTask implements SourceTask {
       timestamp: tx.tsMs,
       sourcePartition: this.partition,
       sourceOffset: this.offset(tx, lsn, idx),
-    }, est);
+    };
+    if (headers) rec.headers = headers;
+    this.enqueue(rec, est);
     tx.entry.queued++;
   }
 
-  private emitTombstone(model: TableModel, key: unknown, lsn: Lsn): void {
+  private emitTombstone(model: TableModel, key: unknown, lsn: Lsn, headers = this.ctxHeaders): void {
     if (key === null) return;
     const tx = this.tx!;
     const idx = tx.index++;
     if (this.skip(tx, idx)) return;
-    this.enqueue({
+    const rec: SourceRecord = {
       topic: model.topic, keySchema: model.keySchema, key, valueSchema: null, value: null, timestamp: tx.tsMs,
       sourcePartition: this.partition, sourceOffset: this.offset(tx, lsn, idx),
-    }, 128);
+    };
+    if (headers) rec.headers = headers;
+    this.enqueue(rec, 128);
     tx.entry.queued++;
   }
 
@@ -682,7 +735,7 @@ export class PostgresCdcTask implements SourceTask {
     if (this.queued === 0) {
       if (this.failure) throw this.failure;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(done, 500);
+        const t = setTimeout(done, this.cfg.pollIntervalMs);
         function done() {
           clearTimeout(t);
           signal.removeEventListener('abort', done);

@@ -19,6 +19,8 @@ export interface PgConnectOptions {
   ssl?: pg.ClientConfig['ssl'];
   applicationName?: string;
   connectTimeoutMs?: number;
+  /** TCP keepalive on the connections (database.tcpKeepAlive, default true) */
+  keepAlive?: boolean;
 }
 
 /** Session settings that make text output deterministic for the type converters. */
@@ -34,7 +36,7 @@ export function clientConfig(o: PgConnectOptions, replication: boolean): pg.Clie
     application_name: o.applicationName ?? 'tributary',
     options: SESSION_OPTIONS,
     connectionTimeoutMillis: o.connectTimeoutMs ?? 30000,
-    keepAlive: true,
+    keepAlive: o.keepAlive ?? true,
   };
   if (o.password !== undefined && o.password !== null) cfg.password = o.password;
   if (replication) cfg.replication = 'database';
