@@ -83,6 +83,23 @@ const keys: ConfigKey[] = [
   },
   { name: 'poll.interval.ms', type: 'long', default: 500, min: 1, doc: 'How long a poll waits for new records when none are queued.' },
   { name: 'database.tcpKeepAlive', type: 'boolean', default: true, doc: 'TCP keepalive on the connections to PostgreSQL.', group: 'connection' },
+  // Debezium keys accepted for compatibility: the behaviour they select is what Tributary does (docs/postgres-cdc.md)
+  {
+    name: 'include.unknown.datatypes', type: 'boolean', default: false,
+    doc: 'Accepted for compatibility with Debezium. Tributary always emits columns of types without a Debezium converter (box, circle, line, lseg, path, polygon, pg_lsn, extension types) as their PostgreSQL text, where Debezium drops them (false) or emits their bytes (true).',
+  },
+  { name: 'table.ignore.builtin', type: 'boolean', default: true, doc: 'Accepted for compatibility: system tables are never captured.' },
+  { name: 'interval.handling.mode', type: 'string', default: 'numeric', oneOf: ['numeric'], doc: 'interval as µs (io.debezium.time.MicroDuration); Debezium\'s string mode is not available.' },
+  { name: 'binary.handling.mode', type: 'string', default: 'bytes', oneOf: ['bytes'], doc: 'bytea as bytes; Debezium\'s base64/base64-url-safe/hex modes are not available.' },
+  { name: 'schema.refresh.mode', type: 'string', default: 'columns_diff', oneOf: ['columns_diff'], doc: 'Table schemas follow each Relation message of the stream (Debezium\'s columns_diff).' },
+  { name: 'snapshot.locking.mode', type: 'string', default: 'none', oneOf: ['none'], doc: 'The snapshot takes no table locks (it reads the slot\'s exported snapshot).' },
+  { name: 'event.processing.failure.handling.mode', type: 'string', default: 'fail', oneOf: ['fail'], doc: 'An event that cannot be processed fails the task (errors.tolerance governs transforms and converters).' },
+  { name: 'skip.messages.without.change', type: 'boolean', default: false, doc: 'Only false (every update is emitted) is available.', validate: (v) => (v === true ? 'only false is available: every update is emitted' : undefined) },
+  { name: 'xmin.fetch.interval.ms', type: 'long', default: 0, min: 0, max: 0, doc: 'Only 0 is available: source.xmin is always null.' },
+  { name: 'slot.max.retries', type: 'int', default: 6, min: 0, doc: 'Accepted for compatibility: a slot in use by another connection is retried with the runtime\'s backoff, without limit.' },
+  { name: 'slot.retry.delay.ms', type: 'long', default: 10000, min: 0, doc: 'Accepted for compatibility: see slot.max.retries.' },
+  { name: 'retriable.restart.connector.wait.ms', type: 'long', default: 10000, min: 0, doc: 'Accepted for compatibility: retriable errors are retried with the runtime\'s backoff (errors.retry.delay.max.ms).' },
+  { name: 'custom.metric.tags', type: 'string', default: null, required: false, doc: 'Accepted for compatibility (Debezium\'s JMX metric tags); not used.' },
 ];
 
 export const postgresCdcSpec: ConfigSpec = {

@@ -5,7 +5,7 @@ import { parseLsn, formatLsn } from '../../../src/connectors/postgres/lsn.js';
 import { columnType, intervalMicros, parseArrayLiteral, zonedTimestamp, zonedTime, decimalToUnscaled, parseDateDays } from '../../../src/connectors/postgres/types.js';
 import { StreamedTxBuffer } from '../../../src/connectors/postgres/txbuffer.js';
 import { resolveConfig } from '../../../src/runtime/config.js';
-import { postgresCdcSpec } from '../../../src/connectors/postgres/config.js';
+import { postgresCdcSpec, resolvePgCdcConfig } from '../../../src/connectors/postgres/config.js';
 import { tmpdir } from 'node:os';
 
 const opts = { decimalMode: 'precise', timePrecisionMode: 'adaptive', moneyFractionDigits: 2 } as const;
@@ -95,4 +95,22 @@ test('the configuration takes Debezium keys and defaults and rejects bad slot na
   assert.equal(resolveConfig(postgresCdcSpec, { ...base, 'max.batch.size': '2048', 'max.queue.size': '8192' }).problems.length, 0);
   const bad = resolveConfig(postgresCdcSpec, { ...base, 'slot.name': 'Bad-Name"; DROP' });
   assert.equal(bad.problems[0]?.key, 'slot.name');
+});
+
+test('Debezium\'s common PostgreSQL keys are accepted where the behaviour exists; other values and unknown keys are refused', () => {
+  const base = { 'database.hostname': 'h', 'database.user': 'u', 'database.dbname': 'd', 'topic.prefix': 'p' };
+  const ok = resolveConfig(postgresCdcSpec, {
+    ...base, 'include.unknown.datatypes': 'true', 'extended.headers.enabled': 'false', 'interval.handling.mode': 'numeric', 'binary.handling.mode': 'bytes',
+    'schema.refresh.mode': 'columns_diff', 'snapshot.locking.mode': 'none', 'table.ignore.builtin': 'true', 'slot.max.retries': '6', 'slot.retry.delay.ms': '10000',
+    'poll.interval.ms': '100', 'database.tcpKeepAlive': 'true', 'xmin.fetch.interval.ms': '0', 'event.processing.failure.handling.mode': 'fail',
+    'skip.messages.without.change': 'false', 'retriable.restart.connector.wait.ms': '10000', 'custom.metric.tags': 'env=dev',
+  });
+  assert.deepEqual(ok.problems, []);
+  const cfg = resolvePgCdcConfig({ ...base, 'extended.headers.enabled': 'false', 'poll.interval.ms': '100' });
+  assert.equal(cfg.extendedHeaders, false);
+  assert.equal(cfg.pollIntervalMs, 100);
+  assert.equal(resolvePgCdcConfig(base).extendedHeaders, true);
+  for (const [k, v] of [['interval.handling.mode', 'string'], ['binary.handling.mode', 'hex'], ['xmin.fetch.interval.ms', '1000'], ['skip.messages.without.change', 'true'], ['no.such.key', 'x']]) {
+    assert.equal(resolveConfig(postgresCdcSpec, { ...base, [k!]: v }).problems[0]?.key, k, `${k}=${v} should be refused`);
+  }
 });
