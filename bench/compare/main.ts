@@ -51,6 +51,7 @@ export interface Figures {
   runs: number;
   /** records already in the topic when the system was ready (per run): their CPU is not in cpuSecondsPerMillion */
   recordsBeforeReady?: number[];
+  loadAverageBefore?: number[];
   error?: string;
 }
 
@@ -63,6 +64,8 @@ interface RunResult {
   lastTs: number;
   avgRecordBytes: number;
   recordsBeforeReady: number;
+  /** 1-minute load average just before the run (other work on the machine shows here) */
+  load1?: number;
 }
 
 const SHORT: Record<SystemId, string> = { tributary: 'trib', 'debezium-default': 'dbzd', 'debezium-tuned': 'dbzt' };
@@ -231,24 +234,32 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
       peakRssMB: mb(median(runs.map((r) => r.peakRss))),
       runs: runs.length,
       recordsBeforeReady: runs.map((r) => r.recordsBeforeReady),
+      loadAverageBefore: runs.map((r) => r.load1 ?? NaN),
     });
     /** runs `once(rep)` for each system, REPS times after a warm-up; a failing system is reported, not fatal */
     const perSystem = async (label: string, once: (id: SystemId, rep: string, warm: boolean) => Promise<RunResult>): Promise<Record<string, Figures>> => {
-      const out: Record<string, Figures> = {};
-      for (const id of systems) {
-        const runs: RunResult[] = [];
-        try {
-          for (let r = WARMUP ? 0 : 1; r <= REPS; r++) {
+      // round by round (every system once per round), so drift of the shared machine spreads over all systems
+      const runs = new Map<SystemId, RunResult[]>(systems.map((id) => [id, []]));
+      const errors = new Map<SystemId, string>();
+      for (let r = WARMUP ? 0 : 1; r <= REPS; r++) {
+        for (const id of systems) {
+          if (errors.has(id)) continue;
+          try {
+            const load1 = loadavg()[0]!;
             const res = await once(id, `${r}`, r === 0);
-            log(`  ${label} ${id}${r === 0 ? ' (warm-up)' : ''}: ${Math.round(res.eventsPerSec).toLocaleString('en-US')} events/s over ${res.secs.toFixed(2)} s, ${res.cpuSecondsPerMillion.toFixed(1)} CPU-s/M, peak RSS ${mb(res.peakRss)} MB`);
-            if (r > 0) runs.push(res);
+            res.load1 = round(load1);
+            log(`  ${label} ${id}${r === 0 ? ' (warm-up)' : ''}: ${Math.round(res.eventsPerSec).toLocaleString('en-US')} events/s over ${res.secs.toFixed(2)} s, ${res.cpuSecondsPerMillion.toFixed(1)} CPU-s/M, peak RSS ${mb(res.peakRss)} MB (load average ${load1.toFixed(2)} before)`);
+            if (r > 0) runs.get(id)!.push(res);
+          } catch (e) {
+            log(`  ${label} ${id} FAILED: ${(e as Error).message.slice(0, 2000)}`);
+            errors.set(id, (e as Error).message.slice(0, 500));
           }
-          out[id] = summarize(runs);
-        } catch (e) {
-          log(`  ${label} ${id} FAILED: ${(e as Error).message.slice(0, 2000)}`);
-          out[id] = { ...summarize(runs), error: (e as Error).message.slice(0, 500) };
         }
       }
+      // slots left by a failed system (or its later rounds) hold WAL back: drop what is left
+      for (const r of (await sql.query(`SELECT slot_name FROM pg_replication_slots WHERE NOT active`)).rows) await dropSlot(String(r.slot_name));
+      const out: Record<string, Figures> = {};
+      for (const id of systems) out[id] = errors.has(id) ? { ...summarize(runs.get(id)!), error: errors.get(id)! } : summarize(runs.get(id)!);
       return out;
     };
 
