@@ -84,7 +84,7 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
   const REPS = quick ? 1 : 3;
   const WARMUP = !quick;
   const STEP_SECS = quick ? 5 : 10;
-  const RATES = (process.env.BENCH_RATES ?? (quick ? '1000,5000,10000,20000' : '1000,2000,5000,10000,20000,40000')).split(',').map(Number);
+  const RATES = (process.env.BENCH_RATES ?? (quick ? '1000,5000,10000,20000,40000' : '1000,2000,5000,10000,20000,30000,40000')).split(',').map(Number);
   const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'drain,snapshot,big,steady').split(','));
   const systems = (process.env.BENCH_SYSTEMS ?? SYSTEMS.join(',')).split(',') as SystemId[];
   const compression = process.env.BENCH_COMPRESSION ?? 'none';
@@ -542,10 +542,13 @@ function acceptance(results: Record<string, unknown>): Criterion[] {
     const dbzP99 = Math.min(...dbz.map((d) => d.steps.find((s) => s.rate === R && s.sustained)?.p99Ms as number | undefined).filter((x): x is number => x !== undefined));
     const tP99 = trib.steps.find((s) => s.rate === R)?.p99Ms as number | undefined;
     out.push(tP99 !== undefined && Number.isFinite(dbzP99)
-      ? { criterion: `steady: p99 at ${R}/s (highest rate Debezium sustained) below Debezium's`, value: `${tP99} ms vs ${dbzP99} ms`, met: tP99 < dbzP99 }
+      ? { criterion: `steady: p99 at the ${R}/s step (the highest Debezium sustained) below Debezium's`, value: `${tP99} ms at ${trib.steps.find((s) => s.rate === R)?.achievedPerSec}/s achieved vs ${dbzP99} ms`, met: tP99 < dbzP99 }
       : { criterion: 'steady: p99 at the highest rate Debezium sustained below Debezium\'s', value: 'not measured' });
-    const limited = trib.steps.some((s) => s.generatorLimited);
-    out.push({ criterion: 'steady: Tributary sustains ≥ 2× the highest rate Debezium sustains', value: `${trib.maxSustained}/s vs ${dbzMax}/s${limited ? ' (load generator limited)' : ''}`, met: trib.maxSustained >= 2 * dbzMax ? true : limited ? undefined : false });
+    // undetermined when Tributary was never pushed past what it sustained (the load generator's limit, or the top step)
+    const last = trib.steps[trib.steps.length - 1];
+    const notPushed = !!last && last.sustained === true;
+    const why = last?.generatorLimited ? ' (load generator limited)' : notPushed ? ' (every step sustained: higher rates not tried)' : '';
+    out.push({ criterion: 'steady: Tributary sustains ≥ 2× the highest rate Debezium sustains', value: `${trib.maxSustained}/s vs ${dbzMax}/s${why}`, met: trib.maxSustained >= 2 * dbzMax ? true : notPushed ? undefined : false });
   } else out.push({ criterion: 'steady state', value: 'not measured' });
   // RSS: every workload, against the smaller Debezium process
   const rss: Array<[string, number, number]> = [];
