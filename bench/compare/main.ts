@@ -48,6 +48,9 @@ export interface Figures {
   p99Ms?: number;
   /** seconds from the first to the last record (log-append times) */
   secs?: number;
+  /** process start to ready, and ready to the last record (wall clock) */
+  startupSecs?: number;
+  readyToDoneSecs?: number;
   runs: number;
   /** records already in the topic when the system was ready (per run): their CPU is not in cpuSecondsPerMillion */
   recordsBeforeReady?: number[];
@@ -64,6 +67,10 @@ interface RunResult {
   lastTs: number;
   avgRecordBytes: number;
   recordsBeforeReady: number;
+  /** process start to "ready" (JVM + Connect + task start; node + server + connector created) */
+  startupSecs: number;
+  /** "ready" to the last record counted (polled every 100 ms; for big: includes the INSERT) */
+  readyToDoneSecs: number;
   /** 1-minute load average just before the run (other work on the machine shows here) */
   load1?: number;
 }
@@ -186,14 +193,19 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
      * `expected` records, stops it and reads the records' log-append times back.
      */
     const runToCount = async (id: SystemId, src: Source, topic: string, expected: number, afterReady?: (s: RunningSystem) => Promise<void>): Promise<RunResult> => {
+      const tStart = now();
       const sys = await startSystem(id, src, startOpts);
+      const startupSecs = secondsSince(tStart);
       const rss = sampleRss(sys.pid);
       let cpu0: number;
       let c0: number;
       let cpu1: number;
+      let tReady = now();
+      let readyToDoneSecs: number;
       try {
         c0 = await watcher.count(topic);
         cpu0 = cpuSecondsOf(sys.pid);
+        tReady = now();
         if (afterReady) await afterReady(sys);
         for (let i = 0, end = Date.now() + 1_800_000; ; i++, await sleep(100)) {
           const c = await watcher.count(topic);
@@ -205,6 +217,7 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
           if (Date.now() > end) throw new Error(`${id}: timed out with ${c} of ${expected} records in ${topic}`);
         }
         cpu1 = cpuSecondsOf(sys.pid);
+        readyToDoneSecs = secondsSince(tReady);
       } finally {
         rss.stop();
         await sys.stop();
@@ -223,7 +236,7 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
         eventsPerSec: (expected - 1) / secs, secs, firstTs, lastTs, peakRss, avgRecordBytes: bytes / expected,
         // all events are counted: records written before "ready" (c0 > 0, Debezium's task may start before its status
         // says RUNNING) had their CPU before cpu0, which makes that figure slightly low, never absurd
-        cpuSecondsPerMillion: ((cpu1 - cpu0) / expected) * 1e6, recordsBeforeReady: c0,
+        cpuSecondsPerMillion: ((cpu1 - cpu0) / expected) * 1e6, recordsBeforeReady: c0, startupSecs, readyToDoneSecs,
       };
     };
 
@@ -232,6 +245,8 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
       secs: round(median(runs.map((r) => r.secs))),
       cpuSecondsPerMillion: round(median(runs.map((r) => r.cpuSecondsPerMillion)), 1),
       peakRssMB: mb(median(runs.map((r) => r.peakRss))),
+      startupSecs: round(median(runs.map((r) => r.startupSecs))),
+      readyToDoneSecs: round(median(runs.map((r) => r.readyToDoneSecs))),
       runs: runs.length,
       recordsBeforeReady: runs.map((r) => r.recordsBeforeReady),
       loadAverageBefore: runs.map((r) => r.load1 ?? NaN),
