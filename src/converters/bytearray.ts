@@ -3,7 +3,7 @@
  * The schema must be bytes (or absent); reading back gives an optional bytes schema.
  */
 import type { ConfigSpec } from '../sdk/config.js';
-import type { Converter, ConverterPlugin } from '../sdk/converter.js';
+import type { Converter, ConverterPlugin, ConverterThreadSpec } from '../sdk/converter.js';
 import { TributaryError } from '../sdk/errors.js';
 import { Schemas, type Schema } from '../sdk/schema.js';
 
@@ -20,7 +20,15 @@ const OPTIONAL_BYTES: Schema = Schemas.bytes(true);
 
 /** ByteArrayConverter: Buffer/Uint8Array in, the same bytes out. */
 export class ByteArrayConverter implements Converter {
-  configure(): void {}
+  private isKey = false;
+
+  configure(_config?: unknown, isKey = false): void {
+    this.isKey = isKey;
+  }
+
+  threadSpec(): ConverterThreadSpec {
+    return { url: import.meta.url, exportName: 'byteArrayConverterPlugin', config: {}, isKey: this.isKey };
+  }
 
   fromConnectData(_topic: string, schema: Schema | null | undefined, value: unknown): Buffer | null {
     if (schema && schema.type !== 'bytes') {

@@ -10,7 +10,7 @@
  * reuse Schema objects across records (cache derived schemas) to hit this cache.
  */
 import type { ConfigSpec, ResolvedConfig } from '../sdk/config.js';
-import type { Converter, ConverterPlugin } from '../sdk/converter.js';
+import type { Converter, ConverterPlugin, ConverterThreadSpec } from '../sdk/converter.js';
 import { TributaryError } from '../sdk/errors.js';
 import { LogicalNames, type Field, type Schema, type SchemaType } from '../sdk/schema.js';
 import {
@@ -161,8 +161,15 @@ export class JsonConverter implements Converter {
   /** false only in tests, to compare the byte writers with the string path */
   writeBytes = true;
 
+  private spec: ConverterThreadSpec = { url: import.meta.url, exportName: 'jsonConverterPlugin', config: {}, isKey: false };
+
+  threadSpec(): ConverterThreadSpec {
+    return this.spec;
+  }
+
   /** Accepts resolved config (typed) or raw strings. */
   configure(config: ResolvedConfig, _isKey = false): void {
+    this.spec = { url: import.meta.url, exportName: 'jsonConverterPlugin', config: { ...config }, isKey: _isKey };
     const b = (v: unknown, d: boolean) => (v === undefined || v === null ? d : v === true || String(v).toLowerCase() === 'true');
     this.schemasEnabled = b(config['schemas.enable'], true);
     this.replaceNullWithDefault = b(config['replace.null.with.default'], true);

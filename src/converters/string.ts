@@ -3,7 +3,7 @@
  * encoding (UTF-8 by default), reads bytes back as an optional string. null ↔ null.
  */
 import type { ConfigSpec, ResolvedConfig } from '../sdk/config.js';
-import type { Converter, ConverterPlugin } from '../sdk/converter.js';
+import type { Converter, ConverterPlugin, ConverterThreadSpec } from '../sdk/converter.js';
 import { Schemas, type Schema } from '../sdk/schema.js';
 import { javaToString } from './format.js';
 
@@ -30,8 +30,14 @@ const OPTIONAL_STRING: Schema = Schemas.string(true);
 /** StringConverter: `String(value)` as the JVM would print it (see {@link javaToString}). */
 export class StringConverter implements Converter {
   private encoding: BufferEncoding = 'utf8';
+  private spec: ConverterThreadSpec = { url: import.meta.url, exportName: 'stringConverterPlugin', config: {}, isKey: false };
+
+  threadSpec(): ConverterThreadSpec {
+    return this.spec;
+  }
 
   configure(config: ResolvedConfig, _isKey = false): void {
+    this.spec = { url: import.meta.url, exportName: 'stringConverterPlugin', config: { ...config }, isKey: _isKey };
     const e = config['converter.encoding'];
     this.encoding = e == null ? 'utf8' : ENCODINGS[String(e).toUpperCase()] ?? 'utf8';
   }

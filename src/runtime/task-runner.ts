@@ -1,9 +1,10 @@
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { ResolvedConfig } from '../sdk/config.js';
-import type { Converter } from '../sdk/converter.js';
-import { TributaryError, isRetriable, traceOf } from '../sdk/errors.js';
+import type { Converter, ConverterPlugin, ConverterThreadSpec } from '../sdk/converter.js';
+import { TributaryError, isRetriable, traceOf, type ErrorCode } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
 import type { Platform, TopicSpec } from '../sdk/platform.js';
-import type { Header, PlatformRecord, SourceRecord } from '../sdk/record.js';
+import type { Header, PlatformRecord, SourceOffset, SourcePartition, SourceRecord } from '../sdk/record.js';
 import type { SourcePlugin, SourceTask } from '../sdk/source.js';
 import type { ConnectorState, OffsetStore } from '../sdk/state.js';
 import { AckTracker } from './ack-tracker.js';
@@ -199,6 +200,8 @@ export class TaskRunner {
   #lastCommit = Date.now();
   #commitChain: Promise<void> = Promise.resolve();
   #started = false;
+  /** the worker thread running the task (threaded mode), and what it last reported */
+  #thread: TaskThread | null = null;
 
   constructor(opts: TaskRunnerOptions) {
     this.#o = opts;
@@ -213,6 +216,7 @@ export class TaskRunner {
   }
 
   sourceStatus(): Record<string, unknown> | undefined {
+    if (this.#thread) return this.#thread.status;
     try {
       return this.#task?.status?.();
     } catch {
@@ -220,22 +224,31 @@ export class TaskRunner {
     }
   }
 
+  /** whether the task runs in a worker thread */
+  get threaded(): boolean {
+    return this.#thread !== null;
+  }
+
   start(paused = false): void {
     this.#paused = paused;
     this.#setState(paused ? 'PAUSED' : 'RUNNING');
-    this.#loop = this.#run().catch((err) => this.#fail(err));
+    const init = threadInit(this.#o, paused);
+    this.#loop = (init ? this.#runThreaded(init) : this.#run()).catch((err) => this.#fail(err, (err as { threadTrace?: string } | null)?.threadTrace));
   }
 
   pause(): void {
     if (this.state === 'FAILED' || this.state === 'STOPPED') return;
     this.#paused = true;
     this.#setState('PAUSED');
+    this.#thread?.post({ t: 'pause' });
+    if (this.#thread) void this.#maybeCommit(true).catch(() => undefined);
   }
 
   resume(): void {
     if (this.state !== 'PAUSED') return;
     this.#paused = false;
     this.#setState('RUNNING');
+    this.#thread?.post({ t: 'resume' });
     for (const w of this.#resumeWaiters.splice(0)) w();
   }
 
@@ -244,6 +257,7 @@ export class TaskRunner {
     this.#abort.abort(new TributaryError('internal', 'task stopping'));
     for (const w of this.#resumeWaiters.splice(0)) w();
     for (const w of this.#ackWaiters.splice(0)) w();
+    this.#thread?.post({ t: 'stop' });
     await this.#loop?.catch(() => undefined);
     const deadline = Date.now() + this.#o.limits.shutdownTimeoutMs;
     while (this.#inflightSends.size && Date.now() < deadline) {
@@ -252,6 +266,7 @@ export class TaskRunner {
     await this.#commit().catch((e) => this.#o.logger.warn('offset commit at shutdown failed', { error: String(e) }));
     try {
       await this.#task?.stop();
+      await this.#thread?.close();
     } catch (e) {
       this.#o.logger.warn('task stop failed', { error: String(e) });
     }
@@ -313,6 +328,73 @@ export class TaskRunner {
       this.metrics.dispatchMs += performance.now() - t1;
       await this.#maybeCommit(false);
     }
+  }
+
+  /**
+   * Threaded mode: the task polls, transforms and converts in a worker thread (see `taskThreadMain`), which sends
+   * converted batches here in poll order; this thread writes them to the platform, tracks acknowledgements and
+   * commits offsets exactly as `#run` does. The thread keeps at most the in-flight limits of records and bytes
+   * unacknowledged (it is told of every acknowledgement), so memory stays bounded as in `#run`.
+   */
+  async #runThreaded(init: ThreadInit): Promise<void> {
+    const o = this.#o;
+    let chain: Promise<void> = Promise.resolve();
+    let chainError: unknown = null;
+    const thread = new TaskThread(init, {
+      log: (level, msg, ctx) => o.logger[level](msg, ctx),
+      offset: (p) => o.offsets.get(o.connector, p),
+      retrying: (what, message, attempt, delay) => {
+        this.lastError = message;
+        o.logger.warn(`${what} failed, retrying`, { attempt: attempt + 1, delayMs: delay, error: message });
+      },
+      cleared: () => {
+        this.lastError = undefined;
+      },
+      started: () => {
+        this.#started = true;
+        this.lastError = undefined;
+      },
+      batch: (b) => {
+        chain = chain.then(() => (chainError ? undefined : this.#threadBatch(b))).catch((e) => {
+          chainError ??= e;
+          this.#fail(e);
+        });
+      },
+    });
+    this.#thread = thread;
+    const commitTimer = setInterval(() => void this.#maybeCommit(false).catch(() => undefined), Math.max(10, Math.min(o.limits.offsetFlushMs, 1000)));
+    try {
+      await thread.done; // rejects with the task's failure
+    } finally {
+      clearInterval(commitTimer);
+      await chain;
+    }
+    if (chainError) throw chainError;
+  }
+
+  /** A converted batch from the thread: topics ensured, tracked, sent (after a recovery of failed sends, if any). */
+  async #threadBatch(b: ThreadBatch): Promise<void> {
+    const t0 = performance.now();
+    if (this.#sendFailure) await this.#recoverSends();
+    const m = this.metrics;
+    m.recordsPolled += b.polled;
+    m.recordsFiltered += b.filtered;
+    m.recordsFailed += b.failed;
+    m.pollMs += b.pollMs;
+    m.backpressureMs += b.backpressureMs;
+    m.lastPollAt = b.lastPollAt;
+    if (this.lastError) this.lastError = undefined;
+    const out = unpack(b);
+    for (const topic of typeof b.topics === 'string' ? [b.topics] : new Set(b.topics)) {
+      if (out.length && !this.#knownTopics.has(topic)) await this.#ensureTopic(topic);
+    }
+    const seq = this.#tracker.add(b.offsets, b.bytes);
+    const batch: PendingBatch = { seq, polledAt: b.lastPollAt, sent: new SentBatch(out), count: out.length, bytes: b.bytes, sourceCount: b.polled };
+    this.#pending.push(batch);
+    m.batches++;
+    this.#send(batch, out);
+    m.dispatchMs += b.dispatchMs + (performance.now() - t0);
+    await this.#maybeCommit(false);
   }
 
   #retrying(what: string, err: unknown, attempt: number, delay: number): void {
@@ -385,6 +467,7 @@ export class TaskRunner {
     const i = this.#pending.indexOf(batch);
     if (i >= 0) this.#pending.splice(i, 1);
     this.#tracker.ack(batch.seq);
+    this.#thread?.post({ t: 'acked', records: batch.sourceCount, bytes: batch.bytes });
     this.metrics.recordsWritten += batch.count;
     this.metrics.bytesWritten += batch.bytes;
     this.metrics.lastAckAt = Date.now();
@@ -440,15 +523,16 @@ export class TaskRunner {
       await this.#o.offsets.commit(this.#o.connector, entries);
       this.metrics.offsetCommits++;
       if (this.#task?.commit && this.#started) await this.#task.commit(entries);
+      else if (this.#thread && this.#started) await this.#thread.commit(entries);
     };
     const p = this.#commitChain.then(run);
     this.#commitChain = p.catch(() => undefined);
     return p;
   }
 
-  #fail(err: unknown): void {
+  #fail(err: unknown, trace?: string): void {
     if (this.#abort.signal.aborted && !this.#sendFailure) return;
-    this.trace = traceOf(err);
+    this.trace = trace ?? traceOf(err);
     this.#o.logger.error('task failed', { error: err instanceof Error ? err.message : String(err) });
     this.#setState('FAILED');
     this.#abort.abort(err);
@@ -456,10 +540,484 @@ export class TaskRunner {
     const task = this.#task;
     this.#task = null;
     void task?.stop().catch(() => undefined);
+    const thread = this.#thread;
+    if (thread) {
+      thread.post({ t: 'stop' });
+      void thread.close().catch(() => undefined);
+    }
   }
 
   #setState(s: ConnectorState): void {
     this.state = s;
     this.#o.onStateChange?.();
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Threaded mode. A task whose plug-in and converters can be loaded in a worker thread (SourcePlugin.threadModule,
+// Converter.threadSpec) and that has no transforms runs its poll → convert loop in a thread of its own: on a machine
+// with more than one core, reading and decoding rows overlaps with writing them. This module is also the thread's
+// entry point (`taskThreadMain` at the bottom). `TRIBUTARY_TASK_THREADS=0` turns the mode off.
+
+/** What the thread needs to recreate the task: structured-cloneable. */
+interface ThreadInit {
+  kind: 'tributary-task';
+  connector: string;
+  taskId: number;
+  plugin: { url: string; exportName: string };
+  config: ResolvedConfig;
+  keyConverter: ConverterThreadSpec;
+  valueConverter: ConverterThreadSpec;
+  tolerateErrors: boolean;
+  limits: TaskLimits;
+  paused: boolean;
+}
+
+/** A converted batch from the thread: bytes of keys and values in one transferred buffer, an index into it. */
+interface ThreadBatch {
+  t: 'batch';
+  n: number;
+  /** one topic for all records, or one per record */
+  topics: string | string[];
+  data: ArrayBuffer;
+  /** per record: key offset, key length (-1: null), value offset, value length (-1: null) */
+  index: Int32Array;
+  timestamps: Float64Array;
+  partitions?: Array<number | undefined>;
+  headers?: Array<Header[] | undefined>;
+  /** per run of one source partition, its last record's partition and offset (what AckTracker keeps) */
+  offsets: Array<{ sourcePartition: SourcePartition; sourceOffset: SourceOffset }>;
+  /** runtime accounting as in `#dispatch` */
+  bytes: number;
+  polled: number;
+  filtered: number;
+  failed: number;
+  pollMs: number;
+  dispatchMs: number;
+  backpressureMs: number;
+  lastPollAt: number;
+  status?: Record<string, unknown>;
+}
+
+type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** The task's thread can run this task: everything it needs can be recreated there, and nothing is lost. */
+function threadInit(o: TaskRunnerOptions, paused: boolean): ThreadInit | undefined {
+  if (process.env.TRIBUTARY_TASK_THREADS === '0') return undefined;
+  if ((o as { transactional?: unknown }).transactional) return undefined; // exactly-once writes stay on this thread
+  const plugin = o.plugin.threadModule;
+  if (!plugin) return undefined;
+  const key = o.keyConverter.threadSpec?.();
+  const value = o.valueConverter.threadSpec?.();
+  if (!key || !value) return undefined;
+  // transforms run on SourceRecords inside the thread only when there are none: the chain given here is a closure
+  const tr = o.config['transforms'];
+  const noTransforms = tr === undefined || tr === null || (Array.isArray(tr) ? tr.length === 0 : String(tr).trim() === '');
+  const probe: SourceRecord = { topic: '', key: null, value: null, sourcePartition: {}, sourceOffset: {} };
+  if (!noTransforms || o.transform(probe) !== probe) return undefined;
+  try {
+    structuredClone(o.config);
+  } catch {
+    return undefined;
+  }
+  return { kind: 'tributary-task', connector: o.connector, taskId: o.taskId, plugin, config: o.config, keyConverter: key, valueConverter: value, tolerateErrors: o.tolerateErrors, limits: o.limits, paused };
+}
+
+/** PlatformRecords over a batch's buffer (views, no copy). */
+function unpack(b: ThreadBatch): PlatformRecord[] {
+  const out: PlatformRecord[] = new Array(b.n);
+  const idx = b.index;
+  for (let i = 0; i < b.n; i++) {
+    const kl = idx[i * 4 + 1]!;
+    const vl = idx[i * 4 + 3]!;
+    const pr: PlatformRecord = {
+      topic: typeof b.topics === 'string' ? b.topics : b.topics[i]!,
+      key: kl < 0 ? null : Buffer.from(b.data, idx[i * 4]!, kl),
+      value: vl < 0 ? null : Buffer.from(b.data, idx[i * 4 + 2]!, vl),
+      timestamp: b.timestamps[i]!,
+    };
+    const p = b.partitions?.[i];
+    if (p !== undefined) pr.partition = p;
+    const h = b.headers?.[i];
+    if (h !== undefined) pr.headers = h;
+    out[i] = pr;
+  }
+  return out;
+}
+
+interface ThreadHandlers {
+  log(level: LogLevel, msg: string, ctx?: Record<string, unknown>): void;
+  offset(p: SourcePartition): Promise<SourceOffset | null>;
+  retrying(what: string, message: string, attempt: number, delay: number): void;
+  cleared(): void;
+  started(): void;
+  batch(b: ThreadBatch): void;
+}
+
+/** The main thread's side of a task thread. */
+class TaskThread {
+  status: Record<string, unknown> | undefined;
+  /** settles when the thread's poll loop has ended: resolves after a stop, rejects with the task's failure */
+  readonly done: Promise<void>;
+  readonly #w: Worker;
+  #calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  #nextId = 1;
+  #exited = false;
+  #closing: Promise<void> | null = null;
+
+  constructor(init: ThreadInit, h: ThreadHandlers) {
+    let settle!: { resolve: () => void; reject: (e: unknown) => void };
+    this.done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    this.done.catch(() => undefined);
+    // execArgv: the parent's flags (--input-type, --eval…) do not apply to a thread started from this file
+    this.#w = new Worker(new URL(import.meta.url), { workerData: init, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+    this.#w.on('message', (m: { t: string } & Record<string, unknown>) => {
+      switch (m.t) {
+        case 'batch':
+          this.status = (m as unknown as ThreadBatch).status ?? this.status;
+          h.batch(m as unknown as ThreadBatch);
+          break;
+        case 'log':
+          h.log(m['level'] as LogLevel, m['msg'] as string, m['ctx'] as Record<string, unknown> | undefined);
+          break;
+        case 'offset':
+          h.offset(m['partition'] as SourcePartition).then(
+            (offset) => this.post({ t: 'offset', id: m['id'], offset }),
+            (e) => this.post({ t: 'offset', id: m['id'], error: serializeError(e) }),
+          );
+          break;
+        case 'retrying':
+          h.retrying(m['what'] as string, m['message'] as string, m['attempt'] as number, m['delay'] as number);
+          break;
+        case 'cleared':
+          h.cleared();
+          break;
+        case 'started':
+          this.status = (m['status'] as Record<string, unknown> | undefined) ?? this.status;
+          h.started();
+          break;
+        case 'stopped':
+          settle.resolve();
+          break;
+        case 'failed':
+          settle.reject(Object.assign(deserializeError(m['error'] as SerializedError), { threadTrace: m['trace'] }));
+          break;
+        case 'reply': {
+          const c = this.#calls.get(m['id'] as number);
+          if (!c) break;
+          this.#calls.delete(m['id'] as number);
+          if (m['error']) c.reject(deserializeError(m['error'] as SerializedError));
+          else c.resolve(m['value']);
+          break;
+        }
+      }
+    });
+    const gone = (e: unknown) => {
+      this.#exited = true;
+      const err = e instanceof Error ? e : new TributaryError('internal', `the task thread exited (${String(e)})`);
+      settle.reject(err);
+      for (const c of this.#calls.values()) c.reject(err);
+      this.#calls.clear();
+    };
+    this.#w.on('error', gone);
+    this.#w.on('exit', (code) => gone(`exit code ${code}`));
+  }
+
+  post(m: Record<string, unknown>): void {
+    if (!this.#exited) this.#w.postMessage(m);
+  }
+
+  #call(m: Record<string, unknown>): Promise<unknown> {
+    if (this.#exited) return Promise.reject(new TributaryError('internal', 'the task thread has exited'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#calls.set(id, { resolve, reject });
+      this.#w.postMessage({ ...m, id });
+    });
+  }
+
+  /** task.commit in the thread */
+  async commit(entries: Array<{ partition: SourcePartition; offset: SourceOffset }>): Promise<void> {
+    await this.#call({ t: 'commit', entries });
+  }
+
+  /** task.stop in the thread (bounded), then the thread ends */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await Promise.race([this.#call({ t: 'close' }), sleep(10_000)]);
+      } finally {
+        await this.#w.terminate().catch(() => undefined);
+      }
+    })();
+    return this.#closing;
+  }
+}
+
+interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  retriable?: boolean;
+  hint?: string;
+  key?: string;
+}
+
+function serializeError(e: unknown): SerializedError {
+  if (e instanceof TributaryError) return { name: e.name, message: e.message, code: e.code, retriable: e.retriable, hint: e.hint, key: e.key };
+  if (e instanceof Error) return { name: e.name, message: e.message };
+  return { name: 'Error', message: String(e) };
+}
+
+function deserializeError(s: SerializedError): Error {
+  if (s.code) return new TributaryError(s.code as ErrorCode, s.message, { retriable: s.retriable, hint: s.hint, key: s.key });
+  const e = new Error(s.message);
+  e.name = s.name;
+  return e;
+}
+
+/** The thread: recreates plug-in and converters, then poll → convert → post batches until told to stop. */
+async function taskThreadMain(init: ThreadInit): Promise<void> {
+  const port = parentPort!;
+  const post = (m: Record<string, unknown>, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer ?? []);
+  const logger = (ctx: Record<string, unknown>): Logger => ({
+    debug: (msg, c) => post({ t: 'log', level: 'debug', msg, ctx: { ...ctx, ...c } }),
+    info: (msg, c) => post({ t: 'log', level: 'info', msg, ctx: { ...ctx, ...c } }),
+    warn: (msg, c) => post({ t: 'log', level: 'warn', msg, ctx: { ...ctx, ...c } }),
+    error: (msg, c) => post({ t: 'log', level: 'error', msg, ctx: { ...ctx, ...c } }),
+    child: (c) => logger({ ...ctx, ...c }),
+  });
+  const log = logger({});
+  const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  let nextId = 1;
+  const abort = new AbortController();
+  const signal = abort.signal;
+  let paused = init.paused;
+  let inflightRecords = 0;
+  let inflightBytes = 0;
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  let task: SourceTask | null = null;
+  let started = false;
+
+  port.on('message', (m: { t: string; id?: number } & Record<string, unknown>) => {
+    switch (m.t) {
+      case 'offset': {
+        const c = calls.get(m.id!);
+        calls.delete(m.id!);
+        if (m['error']) c?.reject(deserializeError(m['error'] as SerializedError));
+        else c?.resolve(m['offset'] ?? null);
+        break;
+      }
+      case 'acked':
+        inflightRecords -= m['records'] as number;
+        inflightBytes -= m['bytes'] as number;
+        poke();
+        break;
+      case 'pause':
+        paused = true;
+        break;
+      case 'resume':
+        paused = false;
+        poke();
+        break;
+      case 'stop':
+        abort.abort(new TributaryError('internal', 'task stopping'));
+        poke();
+        break;
+      case 'commit': {
+        const t = task;
+        const reply = (error?: unknown) => post({ t: 'reply', id: m.id, error: error === undefined ? undefined : serializeError(error) });
+        if (!t?.commit || !started) reply();
+        else t.commit(m['entries'] as Array<{ partition: SourcePartition; offset: SourceOffset }>).then(() => reply(), (e) => reply(e));
+        break;
+      }
+      case 'close': {
+        const t = task;
+        task = null;
+        (t ? t.stop() : Promise.resolve()).then(
+          () => post({ t: 'reply', id: m.id }),
+          (e) => post({ t: 'reply', id: m.id, error: serializeError(e) }),
+        );
+        break;
+      }
+    }
+  });
+
+  const loadConverter = async (spec: ConverterThreadSpec): Promise<Converter> => {
+    const p = (await import(spec.url))[spec.exportName] as ConverterPlugin;
+    const c = p.create();
+    c.configure(spec.config, spec.isKey);
+    return c;
+  };
+  const retrying = (what: string) => (err: unknown, attempt: number, delay: number) => {
+    lastError = err instanceof Error ? err.message : String(err);
+    post({ t: 'retrying', what, message: lastError, attempt, delay });
+  };
+  let lastError: string | undefined;
+  const status = () => {
+    try {
+      return task?.status?.();
+    } catch {
+      return undefined;
+    }
+  };
+
+  try {
+    const plugin = (await import(init.plugin.url))[init.plugin.exportName] as SourcePlugin;
+    const keyConverter = await loadConverter(init.keyConverter);
+    const valueConverter = await loadConverter(init.valueConverter);
+    const t = plugin.createTask();
+    task = t;
+    await retry(
+      () =>
+        t.start(init.config, {
+          connector: init.connector,
+          taskId: init.taskId,
+          logger: log,
+          offset: (partition) =>
+            new Promise<SourceOffset | null>((resolve, reject) => {
+              const id = nextId++;
+              calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
+              post({ t: 'offset', id, partition });
+            }),
+        }),
+      { signal, maxMs: 30_000, onRetry: retrying('start') },
+    );
+    started = true;
+    lastError = undefined;
+    post({ t: 'started', status: status() });
+    const limits = init.limits;
+    let backpressureMs = 0;
+    while (!signal.aborted) {
+      if (paused || inflightRecords >= limits.maxInflightRecords || inflightBytes >= limits.maxInflightBytes) {
+        const w0 = performance.now();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 500);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        if (!paused) backpressureMs += performance.now() - w0;
+        continue;
+      }
+      let records: SourceRecord[];
+      const t0 = performance.now();
+      try {
+        records = await retry(() => t.poll(signal), { signal, maxMs: 30_000, onRetry: retrying('poll') });
+      } catch (err) {
+        if (signal.aborted) break;
+        throw err;
+      }
+      if (lastError) {
+        lastError = undefined;
+        post({ t: 'cleared' });
+      }
+      const lastPollAt = Date.now();
+      const t1 = performance.now();
+      if (!records.length) continue;
+      const b = convertBatch(records, keyConverter, valueConverter, init.tolerateErrors, log);
+      b.pollMs = t1 - t0;
+      b.dispatchMs = performance.now() - t1;
+      b.backpressureMs = backpressureMs;
+      backpressureMs = 0;
+      b.lastPollAt = lastPollAt;
+      b.status = status();
+      inflightRecords += b.polled;
+      inflightBytes += b.bytes;
+      post(b as unknown as Record<string, unknown>, [b.data, b.index.buffer as ArrayBuffer, b.timestamps.buffer as ArrayBuffer]);
+    }
+    post({ t: 'stopped' });
+  } catch (err) {
+    post({ t: 'failed', error: serializeError(err), trace: traceOf(err) });
+  }
+}
+
+/** `#dispatch`'s conversion, into one buffer. */
+function convertBatch(records: SourceRecord[], keyConverter: Converter, valueConverter: Converter, tolerateErrors: boolean, log: Logger): ThreadBatch {
+  const n = records.length;
+  const keys: Array<Buffer | null> = [];
+  const values: Array<Buffer | null> = [];
+  const topics: string[] = [];
+  const timestamps: number[] = [];
+  let partitions: Array<number | undefined> | undefined;
+  let headers: Array<Header[] | undefined> | undefined;
+  let filtered = 0;
+  let failed = 0;
+  let bytes = 0;
+  let size = 0;
+  let uniform = true;
+  const now = Date.now();
+  for (let i = 0; i < n; i++) {
+    const rec = records[i]!;
+    let key: Buffer | null;
+    let value: Buffer | null;
+    try {
+      key = keyConverter.fromConnectData(rec.topic, rec.keySchema, rec.key);
+      value = valueConverter.fromConnectData(rec.topic, rec.valueSchema, rec.value);
+    } catch (err) {
+      if (!tolerateErrors) throw err;
+      failed++;
+      log.warn('record skipped (errors.tolerance=all)', { topic: rec.topic, error: String(err) });
+      continue;
+    }
+    const j = keys.length;
+    keys.push(key);
+    values.push(value);
+    if (j > 0 && rec.topic !== topics[0]) uniform = false;
+    topics.push(rec.topic);
+    timestamps.push(rec.timestamp ?? now);
+    if (rec.kafkaPartition !== undefined) (partitions ??= [])[j] = rec.kafkaPartition;
+    if (rec.headers?.length) (headers ??= [])[j] = rec.headers;
+    const kl = key?.length ?? 0;
+    const vl = value?.length ?? 0;
+    size += kl + vl;
+    bytes += kl + vl + 64;
+  }
+  const m = keys.length;
+  const data = new ArrayBuffer(size);
+  const bytesView = new Uint8Array(data);
+  const index = new Int32Array(m * 4);
+  let at = 0;
+  for (let i = 0; i < m; i++) {
+    const k = keys[i]!;
+    const v = values[i]!;
+    if (k === null) index[i * 4 + 1] = -1;
+    else {
+      bytesView.set(k, at);
+      index[i * 4] = at;
+      index[i * 4 + 1] = k.length;
+      at += k.length;
+    }
+    if (v === null) index[i * 4 + 3] = -1;
+    else {
+      bytesView.set(v, at);
+      index[i * 4 + 2] = at;
+      index[i * 4 + 3] = v.length;
+      at += v.length;
+    }
+  }
+  // AckTracker keeps the last offset of each run of one partition object: send only those
+  const offsets: ThreadBatch['offsets'] = [];
+  for (let i = 0; i < n; i++) {
+    const p = records[i]!.sourcePartition;
+    if (i + 1 < n && records[i + 1]!.sourcePartition === p) continue;
+    offsets.push({ sourcePartition: p, sourceOffset: records[i]!.sourceOffset });
+  }
+  if (partitions) partitions.length = m;
+  if (headers) headers.length = m;
+  return {
+    t: 'batch', n: m, topics: uniform && m > 0 ? topics[0]! : topics, data, index, timestamps: Float64Array.from(timestamps),
+    ...(partitions ? { partitions } : {}), ...(headers ? { headers } : {}),
+    offsets, bytes, polled: n, filtered, failed, pollMs: 0, dispatchMs: 0, backpressureMs: 0, lastPollAt: now,
+  };
+}
+
+if (!isMainThread && (workerData as ThreadInit | undefined)?.kind === 'tributary-task') {
+  void taskThreadMain(workerData as ThreadInit);
 }

@@ -7,6 +7,17 @@ export interface Converter {
   fromConnectData(topic: string, schema: Schema | null | undefined, value: unknown): Buffer | null;
   /** bytes → Connect value (for PRINT and tests); optional */
   toConnectData?(topic: string, bytes: Buffer | null): { schema: Schema | null; value: unknown };
+  /** Optional: how to make an equal converter in a worker thread; undefined when it cannot be (see SourcePlugin). */
+  threadSpec?(): ConverterThreadSpec | undefined;
+}
+
+/** A converter as a worker thread can recreate it: `(await import(url))[exportName].create().configure(config, isKey)`. */
+export interface ConverterThreadSpec {
+  url: string;
+  exportName: string;
+  /** structured-cloneable configuration */
+  config: ResolvedConfig;
+  isKey: boolean;
 }
 
 export interface ConverterPlugin {

@@ -71,4 +71,11 @@ export interface SourcePlugin {
    * the table exist), so a wrong password or an unreachable host is reported before anything is created.
    */
   check?(config: ResolvedConfig): Promise<ConfigProblem[]>;
+  /**
+   * Optional: where a worker thread can load this plug-in from (`(await import(url))[exportName]`). With it, the
+   * runtime may run each task — polling, transforms and converters — in a thread of its own, the main thread keeping
+   * the platform writes, acknowledgements and offset commits; the task then sees only what `SourceTaskContext` gives
+   * it (its own module state, no shared objects with the main thread).
+   */
+  threadModule?: { url: string; exportName: string };
 }

@@ -9,6 +9,8 @@ import type { PlatformRecord, SourceOffset, SourcePartition, SourceRecord } from
 import type { SourcePlugin, SourceTask } from '../../src/sdk/source.js';
 import type { OffsetEntry, OffsetStore } from '../../src/sdk/state.js';
 import { Schemas } from '../../src/sdk/schema.js';
+import type { Logger } from '../../src/sdk/logger.js';
+import { fakeSourcePlugin } from './fake-source.js';
 
 setLogLevel('error');
 
@@ -119,4 +121,129 @@ describe('TaskRunner', () => {
     // committed offsets: the last record of each partition
     assert.deepEqual(Object.fromEntries(store.entries), { '{"table":"b"}': { n: total - 1 }, '{"table":"a"}': { n: total - 6 } });
   });
+
+  describe('in a task thread', () => {
+    function capture(): { logger: Logger; lines: Array<{ level: string; msg: string; ctx?: Record<string, unknown> }> } {
+      const lines: Array<{ level: string; msg: string; ctx?: Record<string, unknown> }> = [];
+      const mk = (base: Record<string, unknown>): Logger => ({
+        debug: (msg, ctx) => lines.push({ level: 'debug', msg, ctx: { ...base, ...ctx } }),
+        info: (msg, ctx) => lines.push({ level: 'info', msg, ctx: { ...base, ...ctx } }),
+        warn: (msg, ctx) => lines.push({ level: 'warn', msg, ctx: { ...base, ...ctx } }),
+        error: (msg, ctx) => lines.push({ level: 'error', msg, ctx: { ...base, ...ctx } }),
+        child: (c) => mk({ ...base, ...c }),
+      });
+      return { logger: mk({}), lines };
+    }
+
+    function platform(opts: { failSend?: number } = {}): Platform & { got: PlatformRecord[]; sends: number } {
+      let failed = false;
+      const p = {
+        kind: 'fake',
+        got: [] as PlatformRecord[],
+        sends: 0,
+        async send(records: PlatformRecord[]) {
+          p.sends++;
+          if (p.sends === opts.failSend && !failed) {
+            failed = true;
+            throw new TributaryError('platform.write', 'disk hiccup', { retriable: true });
+          }
+          for (const r of records) p.got.push({ ...r, key: r.key && Buffer.from(r.key), value: r.value && Buffer.from(r.value) });
+        },
+        async ensureTopic() {},
+        async listTopics() { return []; },
+        async read() {},
+        async close() {},
+      };
+      return p;
+    }
+
+    function runner(config: Record<string, unknown>, plat: Platform, store: OffsetStore, logger: Logger): TaskRunner {
+      return new TaskRunner({
+        connector: 'c', taskId: 0, plugin: fakeSourcePlugin, config, platform: plat, offsets: store,
+        keyConverter: converter(), valueConverter: converter(), transform: (r) => r, tolerateErrors: false,
+        topicSpec: () => undefined, limits: { maxInflightRecords: 3000, maxInflightBytes: 1 << 30, offsetFlushMs: 10, shutdownTimeoutMs: 5000 },
+        logger,
+      });
+    }
+
+    async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+      const deadline = Date.now() + ms;
+      while (!cond()) {
+        if (Date.now() > deadline) throw new Error('timed out');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+
+    const ids = (rs: PlatformRecord[]) => rs.map((r) => JSON.parse(r.value!.toString()).payload.id as number);
+
+    it('delivers everything in order, commits offsets (and tells the task), resumes from stored offsets, reports status', async () => {
+      const { logger, lines } = capture();
+      const store = offsets();
+      store.entries.set('{"table":"a"}', { n: 99 });
+      store.get = async () => store.entries.get('{"table":"a"}') ?? null;
+      const plat = platform();
+      const r = runner({ total: 5000, per: 250, retryAt: 1100 }, plat, store, logger);
+      r.start();
+      assert.equal(r.threaded, true);
+      await until(() => r.metrics.recordsWritten >= 4900);
+      assert.deepEqual(r.sourceStatus(), { next: 5000 });
+      await r.stop();
+      assert.equal(r.state, 'STOPPED');
+      assert.deepEqual(ids(plat.got), Array.from({ length: 4900 }, (_, i) => i + 100), 'from the stored offset on, in order, once');
+      assert.equal(r.metrics.recordsPolled, 4900);
+      assert.deepEqual(store.entries.get('{"table":"a"}'), { n: 4999 });
+      assert.ok(lines.some((l) => l.msg === 'fake started' && l.ctx?.['from'] === 100), 'task logs reach the runner\'s logger');
+      assert.ok(lines.some((l) => l.msg === 'poll failed, retrying'), 'a retriable poll failure is retried');
+      assert.ok(lines.some((l) => l.msg === 'fake commit' && l.ctx?.['n'] === 4999), 'task.commit got the last offset');
+      assert.ok(lines.some((l) => l.msg === 'fake stopped'));
+      const h = plat.got.find((x) => x.headers?.length)!;
+      assert.equal(String(h.headers![0]!.value), `v${JSON.parse(h.value!.toString()).payload.id}`);
+      assert.ok(plat.got.some((x) => x.partition === 0) && plat.got.some((x) => x.topic === 'fake_other') && plat.got.some((x) => x.key === null));
+    });
+
+    it('resends unacknowledged batches after a retriable platform failure', async () => {
+      const { logger } = capture();
+      const store = offsets();
+      const plat = platform({ failSend: 3 });
+      const r = runner({ total: 3000, per: 200 }, plat, store, logger);
+      r.start();
+      await until(() => r.metrics.recordsWritten >= 3000);
+      await r.stop();
+      const got = ids(plat.got);
+      assert.deepEqual([...new Set(got)].sort((a, b) => a - b), Array.from({ length: 3000 }, (_, i) => i));
+      assert.deepEqual(store.entries.get('{"table":"a"}'), { n: 2999 });
+    });
+
+    it('pauses and resumes', async () => {
+      const { logger } = capture();
+      const plat = platform();
+      const r = runner({ total: 100_000, per: 100 }, plat, offsets(), logger);
+      r.start(true);
+      await new Promise((res) => setTimeout(res, 300));
+      assert.equal(plat.got.length, 0, 'started paused');
+      r.resume();
+      await until(() => plat.got.length > 0);
+      r.pause();
+      await new Promise((res) => setTimeout(res, 200));
+      const n = plat.got.length;
+      await new Promise((res) => setTimeout(res, 300));
+      assert.equal(plat.got.length, n, 'nothing more while paused');
+      r.resume();
+      await until(() => plat.got.length > n);
+      await r.stop();
+    });
+
+    it('fails with the task\'s error, code, hint and a trace', async () => {
+      const { logger } = capture();
+      const plat = platform();
+      const r = runner({ total: 1000, per: 100, failAt: 500 }, plat, offsets(), logger);
+      r.start();
+      await until(() => r.state === 'FAILED');
+      assert.match(r.trace ?? '', /TributaryError\[source\.query\]: boom at 500 \(hint: a hint\)/);
+      await r.stop();
+      assert.equal(r.state, 'FAILED');
+      assert.ok(ids(plat.got).every((id) => id < 500));
+    });
+  });
 });
+

@@ -13,4 +13,6 @@ export const jdbcSourcePlugin: SourcePlugin = {
   createConnector: () => new JdbcSourceConnector(),
   createTask: () => new JdbcSourceTask(),
   check: checkJdbc,
+  // tasks may run in worker threads: a JdbcSourceTask needs nothing but its config and context
+  threadModule: { url: import.meta.url, exportName: 'jdbcSourcePlugin' },
 };
