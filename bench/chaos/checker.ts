@@ -56,6 +56,8 @@ export interface DeliveryResult {
   replays: number;
   /** keys that received at least one duplicate */
   keysWithDuplicates: number;
+  /** one entry per copy beyond the first: the event's key and seq */
+  duplicates: CommittedRow[];
   examples: string[];
 }
 
@@ -83,6 +85,7 @@ export function checkDelivery(committedRows: CommittedRow[], delivered: Delivere
   let replays = 0;
   let keysWithDuplicates = 0;
   let distinct = 0;
+  const duplicates: CommittedRow[] = [];
 
   for (const [k, seqs] of committedByKey) {
     const index = indexByKey.get(k)!;
@@ -103,7 +106,10 @@ export function checkDelivery(committedRows: CommittedRow[], delivered: Delivere
     }
     // events never delivered are "missing"; order is judged among the events that were delivered: rank them
     const seen = new Uint8Array(seqs.length);
-    for (const i of idx) seen[i] = 1;
+    for (const i of idx) {
+      if (seen[i]) duplicates.push({ k, seq: seqs[i]! });
+      seen[i] = 1;
+    }
     const rank = new Int32Array(seqs.length).fill(-1);
     let n = 0;
     for (let i = 0; i < seqs.length; i++) if (seen[i]) rank[i] = n++;
@@ -159,6 +165,7 @@ export function checkDelivery(committedRows: CommittedRow[], delivered: Delivere
     nonSuffixDuplicateKeys,
     replays,
     keysWithDuplicates,
+    duplicates,
     examples,
   };
 }
@@ -168,8 +175,9 @@ export interface FlushResult {
   /** samples whose flush position covered an event not yet in the platform */
   violations: number;
   /**
-   * samples where the flush position covered the last record then in a partition (one record less in the
-   * platform would have been a violation): how often the check was tight
+   * samples where the flush position covered the last record then in a partition (no record lies between it and
+   * the sampled end but transaction markers; one record less in the platform would have been a violation): how
+   * often the check was tight
    */
   tight: number;
   examples: string[];
@@ -198,6 +206,9 @@ export function checkFlush(delivered: DeliveredEvent[], samples: FlushSample[], 
     const at = i * partitions + e.partition;
     if (e.offset > prefixMax[at]!) prefixMax[at] = e.offset;
   }
+  // every record's offset per partition (copies included), sorted
+  const offsetsByPartition: Float64Array[] = [];
+  for (let p = 0; p < partitions; p++) offsetsByPartition.push(Float64Array.from(delivered.filter((e) => e.partition === p).map((e) => e.offset)).sort());
   const examples: string[] = [];
   let violations = 0;
   let tight = 0;
@@ -219,7 +230,18 @@ export function checkFlush(delivered: DeliveredEvent[], samples: FlushSample[], 
         bad = p;
         break;
       }
-      if (covered >= 0 && covered === (s.ends[p] ?? 0) - 1) isTight = true;
+      if (covered >= 0 && !isTight) {
+        // the next record of the partition after the covered one lies at or beyond the sampled end
+        const offs = offsetsByPartition[p]!;
+        let a = 0;
+        let b = offs.length;
+        while (a < b) {
+          const m = (a + b) >> 1;
+          if (offs[m]! <= covered) a = m + 1;
+          else b = m;
+        }
+        if (a >= offs.length || offs[a]! >= (s.ends[p] ?? 0)) isTight = true;
+      }
     }
     if (bad < 0) {
       if (isTight) tight++;

@@ -120,10 +120,17 @@ export interface ChaosReport {
   faults: FaultCounts;
   /** every fault: when (seconds since the writes started), how long the process was unavailable */
   timeline: Array<{ atSeconds: number; fault: string; outageSeconds: number; detail: string }>;
+  /**
+   * duplicates attributed to the fault that caused their replay: the first fault that started at or after the
+   * event's commit time (its record timestamp); "before any fault" should stay 0
+   */
+  duplicatesByFault: Record<string, number>;
   /** whether PostgreSQL dropped the replication connection during each SIGSTOP (slot inactive) */
   pauseDroppedWalsender: boolean[];
   writerRetries: number;
   taskState: string;
+  /** the task seen FAILED during the run (a later server kill may have restarted it) */
+  taskFailures: string[];
   /** from the end of the writes and faults until the slot's flush position reached the end of the writes */
   catchUpSeconds: number | null;
   runSeconds: number;
@@ -132,6 +139,17 @@ export interface ChaosReport {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** "RUNNING", or "FAILED (first line of the trace)"; null when the server does not answer */
+async function taskStatus(url: string): Promise<string | null> {
+  try {
+    const r = await fetch(`${url}/connectors/${CONNECTOR}/status`, { signal: AbortSignal.timeout(2000) });
+    const s = (await r.json()) as { tasks?: Array<{ state: string; trace?: string }> };
+    return s.tasks?.map((t) => t.state + (t.trace ? ` (${t.trace.split('\n')[0]})` : '')).join(', ') || 'no task';
+  } catch {
+    return null;
+  }
+}
 
 /** mulberry32: a small seeded generator, so a run's fault schedule can be repeated with --seed */
 function rng(seed: number): () => number {
@@ -166,13 +184,15 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
   const faults: FaultCounts = { tributaryKills: 0, brokerKills: 0, pgRestarts: 0, pauses: 0 };
   const pauseDropped: boolean[] = [];
   const timeline: ChaosReport['timeline'] = [];
+  const taskFailures: string[] = [];
+  const faultStarts: Array<{ at: number; fault: string }> = [];
   const failures: string[] = [];
   const { log: _omit, broker: _broker, ...optionsOut } = o;
   const report: ChaosReport = {
     ok: false, failures, platform: o.platform, exactlyOnce: o.exactlyOnce, seed: o.seed, options: optionsOut,
     committed: 0, keys: 0, delivered: 0, distinctDelivered: 0, missing: 0, duplicated: 0, keysWithDuplicates: 0, unexpected: 0,
     outOfOrderKeys: 0, nonSuffixDuplicateKeys: 0, replays: 0, flushSamples: 0, flushViolations: 0, flushTightSamples: 0, faults,
-    timeline, pauseDroppedWalsender: pauseDropped, writerRetries: 0, taskState: 'unknown', catchUpSeconds: null, runSeconds: 0, examples: [],
+    timeline, duplicatesByFault: {}, pauseDroppedWalsender: pauseDropped, writerRetries: 0, taskState: 'unknown', taskFailures, catchUpSeconds: null, runSeconds: 0, examples: [],
   };
 
   let pgServer: ChaosPg | null = null;
@@ -382,10 +402,26 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
     let writersDone = false;
     const writing = Promise.all(Array.from({ length: o.writers }, (_, w) => writer(w))).finally(() => (writersDone = true));
     const progress = setInterval(() => log(`chaos: ${Math.round((Date.now() - wStart) / 1000)} s, ${written}/${o.rows} rows, faults ${JSON.stringify(faults)}`), 30_000);
+    // the task's state every second: a FAILED task is a finding even when a later server kill restarts it
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        await sleep(1000);
+        const st = await taskStatus(server!.url);
+        if (st && /^FAILED/.test(st)) {
+          const line = `${Math.round((Date.now() - wStart) / 1000)} s: ${st}`;
+          if (taskFailures.at(-1)?.replace(/^\d+ s: /, '') !== st) {
+            taskFailures.push(line);
+            log(`chaos: task FAILED at ${line}`);
+          }
+        }
+      }
+    })();
 
     // ---- faults
     const since = (t: number) => `${((Date.now() - t) / 1000).toFixed(1)} s`;
     const mark = (fault: string, start: number, detail: string) => {
+      faultStarts.push({ at: start, fault });
       timeline.push({ atSeconds: Math.round((start - wStart) / 100) / 10, fault, outageSeconds: Math.round((Date.now() - start) / 100) / 10, detail });
       log(`chaos: ${fault} at ${((start - wStart) / 1000).toFixed(0)} s, ${detail}`);
     };
@@ -474,6 +510,8 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
       await Promise.all([writing, faultLoop()]);
     } finally {
       clearInterval(progress);
+      watching = false;
+      await watcher;
     }
     const faultsDone = Date.now();
     log(`chaos: writes and faults done after ${Math.round((faultsDone - wStart) / 1000)} s (${written} rows, ${retries} writer retries)`);
@@ -502,14 +540,12 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
     log(`chaos: ${report.catchUpSeconds !== null ? `caught up in ${report.catchUpSeconds} s` : 'did not catch up'}`);
     sampling = false;
     await sampler;
-    report.taskState = await fetch(`${server.url}/connectors/${CONNECTOR}/status`)
-      .then((r) => r.json() as Promise<{ tasks?: Array<{ state: string; trace?: string }> }>)
-      .then((s) => s.tasks?.map((t) => t.state + (t.trace ? ` (${t.trace.split('\n')[0]})` : '')).join(', ') || 'no task')
-      .catch((e) => `unknown (${(e as Error).message})`);
+    report.taskState = (await taskStatus(server.url)) ?? 'unknown (no answer)';
 
     // ---- read back and check
     const records = await probe.readAll(DATA_TOPIC);
     const delivered: DeliveredEvent[] = [];
+    const commitTime = new Map<string, number>();
     for (const r of records) {
       if (!r.value) continue; // tombstones (none: inserts only)
       const p = JSON.parse(r.value.toString('utf8')).payload;
@@ -517,6 +553,7 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
       if (!row) continue;
       const tx = p.transaction?.id as string | undefined;
       delivered.push({ partition: r.partition, offset: r.offset, k: Number(row.k), seq: Number(row.seq), commitLsn: tx ? Number(tx.slice(tx.indexOf(':') + 1)) : null });
+      commitTime.set(`${row.k}:${row.seq}`, r.timestamp);
     }
     const audit: CommittedRow[] = (await query(`SELECT k, seq::int AS seq FROM ${TABLE}`)).rows;
     const d = checkDelivery(audit, delivered);
@@ -527,6 +564,11 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
       nonSuffixDuplicateKeys: d.nonSuffixDuplicateKeys, replays: d.replays, flushSamples: f.samples, flushViolations: f.violations, flushTightSamples: f.tight,
       examples: [...d.examples, ...f.examples],
     });
+    for (const dup of d.duplicates) {
+      const t = commitTime.get(`${dup.k}:${dup.seq}`) ?? 0;
+      const cause = faultStarts.find((x) => x.at >= t)?.fault ?? 'after the last fault';
+      report.duplicatesByFault[cause] = (report.duplicatesByFault[cause] ?? 0) + 1;
+    }
     if (d.committed !== o.rows) failures.push(`the workload committed ${d.committed} rows instead of ${o.rows}`);
     if (d.missing) failures.push(`${d.missing} committed changes missing`);
     if (d.unexpected) failures.push(`${d.unexpected} records of changes that were never committed`);
@@ -535,6 +577,7 @@ export async function runChaos(input: Partial<ChaosOptions>): Promise<ChaosRepor
     if (o.exactlyOnce && d.duplicated) failures.push(`${d.duplicated} duplicates under exactly-once`);
     if (f.samples < 10) failures.push(`only ${f.samples} flush samples taken`);
     if (faults.tributaryKills < o.kills) failures.push(`only ${faults.tributaryKills} of ${o.kills} server kills done`);
+    if (taskFailures.length) failures.push(`the task was FAILED during the run: ${taskFailures.join('; ')}`);
     if (!/^RUNNING/.test(report.taskState)) failures.push(`the task is ${report.taskState} at the end`);
   } catch (e) {
     failures.push(`harness error: ${(e as Error).stack ?? String(e)}`);

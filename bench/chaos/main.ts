@@ -97,6 +97,7 @@ export function formatReport(r: ChaosReport): string {
     ['delivered (distinct)', r.distinctDelivered],
     ['missing', r.missing],
     ['duplicated', `${r.duplicated} (in ${r.keysWithDuplicates} of ${r.keys} keys, ${r.replays} replays)`],
+    ['duplicates after', summariseCauses(r.duplicatesByFault)],
     ['out-of-order keys', `${r.outOfOrderKeys} (non-suffix duplicates: ${r.nonSuffixDuplicateKeys})`],
     ['never committed', r.unexpected],
     ['flush-LSN violations', `${r.flushViolations} (of ${r.flushSamples} samples; ${r.flushTightSamples} covered the newest record)`],
@@ -106,6 +107,7 @@ export function formatReport(r: ChaosReport): string {
     ['SIGSTOP/SIGCONT', `${f.pauses}${r.pauseDroppedWalsender.length ? ` (walsender dropped: ${r.pauseDroppedWalsender.map((d) => (d ? 'yes' : 'no')).join(', ')})` : ''}`],
     ['writer retries', r.writerRetries],
     ['task at the end', r.taskState],
+    ['task FAILED during the run', r.taskFailures.length ? r.taskFailures.join('; ') : 'never'],
     ['catch-up after faults', r.catchUpSeconds === null ? 'no' : `${r.catchUpSeconds} s`],
     ['run time', `${r.runSeconds} s`],
     ['seed', String(r.seed)],
@@ -115,6 +117,20 @@ export function formatReport(r: ChaosReport): string {
   lines.push('', r.ok ? 'PASS' : `FAIL:\n${r.failures.map((x) => `  - ${x}`).join('\n')}`);
   if (r.workDir) lines.push(`run folder (server log): ${r.workDir}`);
   return lines.join('\n');
+}
+
+/** duplicates per kind of fault: "server kill -9 3,700 (26 kills), Kafka broker kill -9 150" */
+function summariseCauses(byFault: Record<string, number>): string {
+  const kinds = new Map<string, { n: number; faults: number }>();
+  for (const [fault, n] of Object.entries(byFault)) {
+    const kind = fault.replace(/ #\d+$/, '');
+    const e = kinds.get(kind) ?? { n: 0, faults: 0 };
+    e.n += n;
+    e.faults++;
+    kinds.set(kind, e);
+  }
+  if (!kinds.size) return '–';
+  return [...kinds].sort((a, b) => b[1].n - a[1].n).map(([k, e]) => `${k} ${e.n}${e.faults > 1 ? ` (over ${e.faults})` : ''}`).join(', ');
 }
 
 export function exitCode(r: ChaosReport): number {

@@ -16,6 +16,8 @@ import { createEmbeddedLog, type EmbeddedLog } from '../../src/connectors/embedd
 export interface ReadRecord {
   partition: number;
   offset: number;
+  /** record timestamp (ms): for CDC events the source commit time */
+  timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
 }
@@ -57,7 +59,7 @@ export async function embeddedProbe(dataDir: string): Promise<PlatformProbe> {
         for (let off = 0; off < ends[p]!; ) {
           const batch = await l.readPartition(topic, p, off, 5000);
           if (!batch.length) break;
-          for (const r of batch) out.push({ partition: p, offset: Number(r.offset), key: r.key, value: r.value });
+          for (const r of batch) out.push({ partition: p, offset: Number(r.offset), timestamp: Number(r.timestamp), key: r.key, value: r.value });
           off = Number(batch.at(-1)!.offset) + 1;
         }
       }
@@ -131,7 +133,7 @@ export function kafkaProbe(bootstrap: string, opts: { readCommitted: boolean }):
             const end = remaining.get(m.partition);
             const offset = Number(m.offset);
             if (end === undefined || offset >= end) continue;
-            out.push({ partition: m.partition, offset, key: (m.key as Buffer | null | undefined) ?? null, value: (m.value as Buffer | null | undefined) ?? null });
+            out.push({ partition: m.partition, offset, timestamp: Number(m.timestamp), key: (m.key as Buffer | null | undefined) ?? null, value: (m.value as Buffer | null | undefined) ?? null });
             if (offset + 1 >= end) remaining.delete(m.partition);
             if (!remaining.size) break;
           }

@@ -14,6 +14,7 @@ import { ownBrokerUnavailable, startOwnBroker } from '../connectors/kafka/broker
 
 const ev = (k: number, seq: number, offset: number, commitLsn: number | null = null, partition = 0): DeliveredEvent => ({ partition, offset, k, seq, commitLsn });
 const seqs = (k: number, list: number[]) => list.map((seq, offset) => ev(k, seq, offset));
+const pick = (f: { violations: number; tight: number }) => ({ violations: f.violations, tight: f.tight });
 const committed = (k: number, n: number) => Array.from({ length: n }, (_, i) => ({ k, seq: i + 1 }));
 
 test('the checker: replayed suffixes pass; gaps, reordering, skips inside a replay and a flush ahead of the platform are caught', () => {
@@ -44,7 +45,11 @@ test('the checker: replayed suffixes pass; gaps, reordering, skips inside a repl
 
   // flush: events committed at LSN 100, 200 (offsets 0, 1 of partition 0) and 300 (offset 0 of partition 1)
   const events = [ev(1, 1, 0, 100), ev(1, 2, 1, 200), ev(2, 1, 0, 300, 1), ev(1, 1, 2, 100) /* a later copy */];
-  assert.equal(checkFlush(events, [{ at: 0, flush: 250, ends: [2, 0] }]).violations, 0);
+  assert.deepEqual(pick(checkFlush(events, [{ at: 0, flush: 250, ends: [2, 0] }])), { violations: 0, tight: 1 }, 'offset 1 covered, end 2: tight');
+  assert.deepEqual(pick(checkFlush(events, [{ at: 0, flush: 150, ends: [2, 0] }])), { violations: 0, tight: 0 }, 'offset 0 covered, offset 1 present but not covered');
+  // transactions: a commit marker at offset 1, the records at 0 and 2; end offset 4 (marker at 3): covering 2 is tight
+  const txEvents = [ev(1, 1, 0, 100), ev(1, 2, 2, 200)];
+  assert.deepEqual(pick(checkFlush(txEvents, [{ at: 0, flush: 250, ends: [4] }])), { violations: 0, tight: 1 });
   assert.equal(checkFlush(events, [{ at: 0, flush: 201, ends: [1, 0] }]).violations, 1, 'the event at 200 was not in the platform');
   assert.equal(checkFlush(events, [{ at: 0, flush: 200, ends: [1, 0] }]).violations, 0, 'a flush at a commit LSN does not cover that commit');
   assert.equal(checkFlush(events, [{ at: 0, flush: 301, ends: [2, 0] }]).violations, 1, 'partition 1 was empty');
