@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { TaskRunner } from '../../src/runtime/task-runner.js';
 import { createLogger, setLogLevel } from '../../src/runtime/logger.js';
 import { JsonConverter } from '../../src/converters/json.js';
@@ -123,6 +123,15 @@ describe('TaskRunner', () => {
   });
 
   describe('in a task thread', () => {
+    const before = process.env.TRIBUTARY_TASK_THREADS;
+    beforeEach(() => {
+      process.env.TRIBUTARY_TASK_THREADS = '1'; // whatever the number of cores
+    });
+    afterEach(() => {
+      if (before === undefined) delete process.env.TRIBUTARY_TASK_THREADS;
+      else process.env.TRIBUTARY_TASK_THREADS = before;
+    });
+
     function capture(): { logger: Logger; lines: Array<{ level: string; msg: string; ctx?: Record<string, unknown> }> } {
       const lines: Array<{ level: string; msg: string; ctx?: Record<string, unknown> }> = [];
       const mk = (base: Record<string, unknown>): Logger => ({
