@@ -94,7 +94,7 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
         if (written >= rows) break;
         const st = app.worker.status(name);
         if (st.tasks.some((t) => t.state === 'FAILED')) throw new Error(`connector failed: ${st.tasks[0]!.trace}`);
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, 20));
       }
       const end = process.hrtime.bigint();
       const secs = Number(end - t0) / 1e9;
