@@ -426,7 +426,7 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
             events += n;
             const achieved = n / genSecs;
             const sustained = arrived >= sent && catchUpMs <= 2000;
-            const step = { rate, achievedPerSec: Math.round(achieved), p50Ms: round(percentile(lat, 50), 1), p99Ms: round(percentile(lat, 99), 1), maxMs: round(Math.max(...lat), 1), catchUpMs, slotLagBytesAtLoadEnd: lagBytes, delivered: lat.length, sustained, generatorLimited: achieved < 0.9 * rate };
+            const step = { rate, achievedPerSec: Math.round(achieved), p50Ms: round(percentile(lat, 50), 1), p99Ms: round(percentile(lat, 99), 1), maxMs: round(lat.reduce((a, b) => (b > a ? b : a), -Infinity), 1), catchUpMs, slotLagBytesAtLoadEnd: lagBytes, delivered: lat.length, sustained, generatorLimited: achieved < 0.9 * rate };
             steps.push(step);
             log(`  ${id} at ${rate}/s (achieved ${Math.round(achieved)}/s): p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, caught up ${catchUpMs} ms after the load${sustained ? '' : ' — NOT sustained'}`);
             if (!sustained) break;
