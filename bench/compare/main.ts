@@ -563,7 +563,7 @@ function acceptance(results: Record<string, unknown>): Criterion[] {
     // undetermined when Tributary was never pushed past what it sustained (the load generator's limit, or the top step)
     const last = trib.steps[trib.steps.length - 1];
     const notPushed = !!last && last.sustained === true && !trib.error;
-    const why = last?.generatorLimited ? ' (load generator limited)' : notPushed ? ' (every step sustained: higher rates not tried)' : '';
+    const why = !notPushed ? '' : last?.generatorLimited ? ' (load generator limited)' : ' (every step sustained: higher rates not tried)';
     out.push({ criterion: 'steady: Tributary sustains ≥ 2× the highest rate Debezium sustains', value: `${trib.maxSustained}/s vs ${dbzMax}/s${why}`, met: trib.maxSustained >= 2 * dbzMax ? true : notPushed ? undefined : false });
   } else out.push({ criterion: 'steady state', value: 'not measured' });
   // RSS: every workload, against the smaller Debezium process
