@@ -233,9 +233,13 @@ describe('TaskRunner', () => {
       r.resume();
       await until(() => plat.got.length > 0);
       r.pause();
-      await new Promise((res) => setTimeout(res, 200));
-      const n = plat.got.length;
-      await new Promise((res) => setTimeout(res, 300));
+      // a poll under way when the pause arrived still completes: wait until nothing moves
+      let n = -1;
+      for (let i = 0; i < 50 && n !== plat.got.length; i++) {
+        n = plat.got.length;
+        await new Promise((res) => setTimeout(res, 300));
+      }
+      await new Promise((res) => setTimeout(res, 500));
       assert.equal(plat.got.length, n, 'nothing more while paused');
       r.resume();
       await until(() => plat.got.length > n);
