@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir, cpus, totalmem, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../src/connectors/embedded-postgres/index.js';
 import { startApp } from '../src/server/app.js';
@@ -146,7 +146,8 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
     avgRowBytes: avgRow,
     batchMaxRows: batch,
     platform: `embedded log (fsync ${process.env.BENCH_FSYNC ?? 'always'} before ack)`,
-    taskThreads: process.env.TRIBUTARY_TASK_THREADS !== '0',
+    // as TaskRunner decides: forced by TRIBUTARY_TASK_THREADS=1/0, else on with 4 cores or more
+    taskThreads: process.env.TRIBUTARY_TASK_THREADS === '1' || (process.env.TRIBUTARY_TASK_THREADS !== '0' && availableParallelism() >= 4),
     repeat,
     results,
     floor: 0.6,
