@@ -12,6 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Admin, Consumer, FetchIsolationLevels, MessagesStreamModes } from '@platformatic/kafka';
 import { createEmbeddedLog, type EmbeddedLog } from '../../src/connectors/embedded-log/index.js';
+import { createKafkaPlatform } from '../../src/connectors/kafka/platform.js';
+import { readCommitted } from '../../src/connectors/kafka/transactions.js';
+import { createLogger } from '../../src/runtime/logger.js';
 
 export interface ReadRecord {
   partition: number;
@@ -112,6 +115,15 @@ export function kafkaProbe(bootstrap: string, opts: { readCommitted: boolean }):
     },
     async readAll(topic, timeoutMs = 300_000) {
       if (!(await exists(topic))) return [];
+      if (opts.readCommitted) {
+        // read_committed through Tributary's reader, which filters aborted transactions as Java's consumer does:
+        // @platformatic/kafka's stream consumer was seen returning a record of a transaction aborted by fencing
+        const out: ReadRecord[] = [];
+        const settings = createKafkaPlatform({ 'bootstrap.servers': bootstrap }, createLogger({ component: 'chaos' })).settings;
+        await readCommitted(settings, topic, (key, value, partition, offset, timestamp) => out.push({ partition, offset: Number(offset), timestamp, key, value }));
+        out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+        return out;
+      }
       const ends = (await getConsumer().listOffsets({ topics: [topic], isolationLevel })).get(topic)!.map((o) => Number(o));
       const out: ReadRecord[] = [];
       const remaining = new Map<number, number>();

@@ -40,6 +40,12 @@ export class AckTracker {
     return b.seq;
   }
 
+  /** the offsets a batch covers (last offset per source partition in it), e.g. to commit them with the batch */
+  offsetsOf(seq: number): Array<{ partition: SourcePartition; offset: SourceOffset }> {
+    const b = this.#queue.find((x) => x.seq === seq);
+    return b ? [...b.offsets.values()] : [];
+  }
+
   ack(seq: number): void {
     const b = this.#queue.find((x) => x.seq === seq);
     if (!b) return;

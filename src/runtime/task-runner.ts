@@ -4,8 +4,8 @@ import type { ResolvedConfig } from '../sdk/config.js';
 import type { Converter, ConverterPlugin, ConverterThreadSpec } from '../sdk/converter.js';
 import { TributaryError, isRetriable, traceOf, type ErrorCode } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
-import type { Platform, TopicSpec } from '../sdk/platform.js';
-import type { Header, PlatformRecord, SourceOffset, SourcePartition, SourceRecord } from '../sdk/record.js';
+import type { CommittedOffset, Platform, TopicSpec, TransactionalWriter } from '../sdk/platform.js';
+import { partitionKey, type Header, type PlatformRecord, type SourceOffset, type SourcePartition, type SourceRecord } from '../sdk/record.js';
 import type { SourcePlugin, SourceTask } from '../sdk/source.js';
 import type { ConnectorState, OffsetStore } from '../sdk/state.js';
 import { AckTracker } from './ack-tracker.js';
@@ -39,6 +39,11 @@ export interface TaskRunnerOptions {
   logger: Logger;
   onTopic?: (topic: string) => void;
   onStateChange?: () => void;
+  /**
+   * Exactly-once: every batch is written with the offsets that cover it in one platform transaction, and the
+   * task resumes from the offsets committed that way (KIP-618, transaction.boundary=poll).
+   */
+  transactional?: TransactionalWriter;
   /** called when a batch is acknowledged: records, bytes, and ms from poll to acknowledgement */
   onBatch?: (b: { records: number; bytes: number; latencyMs: number }) => void;
 }
@@ -68,6 +73,8 @@ interface PendingBatch {
   count: number;
   bytes: number;
   sourceCount: number;
+  /** exactly-once: the offsets written with the batch */
+  offsets?: CommittedOffset[];
 }
 
 /** Where the bytes of keys (or values) of a sent batch are: memory, offset, length per record (-1: null). */
@@ -272,6 +279,7 @@ export class TaskRunner {
       this.#o.logger.warn('task stop failed', { error: String(e) });
     }
     this.#task = null;
+    await this.#o.transactional?.close().catch((e) => this.#o.logger.warn('closing the transactional writer failed', { error: String(e) }));
     if (this.state !== 'FAILED') this.#setState('STOPPED');
   }
 
@@ -280,13 +288,28 @@ export class TaskRunner {
     const signal = this.#abort.signal;
     const task = o.plugin.createTask();
     this.#task = task;
+    // exactly-once: fence earlier incarnations, then resume from the offsets committed with the records
+    let committed: Map<string, SourceOffset> | null = null;
+    const tx = o.transactional;
+    if (tx) {
+      committed = await retry(
+        async () => {
+          await tx.open();
+          const m = new Map<string, SourceOffset>();
+          for (const e of await tx.readOffsets(o.connector)) if (e.offset) m.set(partitionKey(e.partition), e.offset);
+          return m;
+        },
+        { signal, maxMs: 30_000, onRetry: (err, n, d) => this.#retrying('opening the transactional writer', err, n, d) },
+      );
+      o.logger.info('exactly-once: resuming from offsets committed in the platform', { partitions: committed.size });
+    }
     await retry(
       () =>
         task.start(o.config, {
           connector: o.connector,
           taskId: o.taskId,
           logger: o.logger,
-          offset: (p) => o.offsets.get(o.connector, p),
+          offset: async (p) => committed?.get(partitionKey(p)) ?? (await o.offsets.get(o.connector, p)),
         }),
       { signal, maxMs: 30_000, onRetry: (err, n, d) => this.#retrying('start', err, n, d) },
     );
@@ -436,6 +459,7 @@ export class TaskRunner {
     }
     const seq = this.#tracker.add(records, bytes);
     const batch: PendingBatch = { seq, polledAt: now, sent: new SentBatch(out), count: out.length, bytes, sourceCount: records.length };
+    if (o.transactional) batch.offsets = this.#tracker.offsetsOf(seq);
     this.#pending.push(batch);
     this.metrics.batches++;
     this.#send(batch, out);
@@ -450,8 +474,15 @@ export class TaskRunner {
     this.#o.onTopic?.(topic);
   }
 
+  /** one batch to the platform: a plain send, or (exactly-once) a transaction with the batch's offsets */
+  #write(batch: PendingBatch, records: PlatformRecord[]): Promise<void> {
+    const tx = this.#o.transactional;
+    if (tx) return tx.write(records, this.#o.connector, batch.offsets ?? []);
+    return records.length ? this.#o.platform.send(records) : Promise.resolve();
+  }
+
   #send(batch: PendingBatch, records: PlatformRecord[]): void {
-    const p: Promise<void> = (records.length ? this.#o.platform.send(records) : Promise.resolve()).then(
+    const p: Promise<void> = this.#write(batch, records).then(
       () => this.#acked(batch),
       (err) => {
         if (!this.#sendFailure) this.#sendFailure = err;
@@ -481,15 +512,18 @@ export class TaskRunner {
     await Promise.allSettled([...this.#inflightSends]);
     if (!isRetriable(err)) throw err;
     this.lastError = err instanceof Error ? err.message : String(err);
+    const tx = this.#o.transactional;
+    tx?.resume();
     const first = this.#pending[0];
     this.#sendFailure = null;
     if (!first) return;
     // every batch from the first unacknowledged one on is sent again, so order is kept (a replayed suffix)
-    const replay = [...this.#pending];
+    let replay = [...this.#pending];
+    if (tx) replay = await this.#skipCommitted(tx, replay);
     this.#o.logger.warn('platform write failed, resending unacknowledged batches', { batches: replay.length, error: this.lastError });
     let attempt = 0;
     for (const b of replay) {
-      await retry(() => (b.count ? this.#o.platform.send(b.sent.records()) : Promise.resolve()), {
+      await retry(() => (tx?.resume(), this.#write(b, b.count ? b.sent.records() : [])), {
         signal: this.#abort.signal,
         maxMs: 30_000,
         onRetry: (e, n, d) => this.#retrying('platform write', e, attempt + n, d),
@@ -498,6 +532,28 @@ export class TaskRunner {
       if (this.#pending.includes(b)) this.#acked(b);
     }
     this.lastError = undefined;
+  }
+
+  /**
+   * Exactly-once, after a failed transaction: a commit whose answer was lost may still have taken effect. The
+   * offsets committed in the platform tell which batches did: those are acknowledged, not written twice.
+   */
+  async #skipCommitted(tx: TransactionalWriter, replay: PendingBatch[]): Promise<PendingBatch[]> {
+    const committed = new Map<string, string>();
+    const entries = await retry(() => tx.readOffsets(this.#o.connector), {
+      signal: this.#abort.signal,
+      maxMs: 30_000,
+      onRetry: (e, n, d) => this.#retrying('reading committed offsets', e, n, d),
+    });
+    for (const e of entries) committed.set(partitionKey(e.partition), JSON.stringify(e.offset));
+    let upTo = -1;
+    for (let i = 0; i < replay.length; i++) {
+      const offs = replay[i]!.offsets ?? [];
+      if (offs.length && offs.every((o) => committed.get(partitionKey(o.partition)) === JSON.stringify(o.offset))) upTo = i;
+    }
+    for (let i = 0; i <= upTo; i++) if (this.#pending.includes(replay[i]!)) this.#acked(replay[i]!);
+    if (upTo >= 0) this.#o.logger.info('exactly-once: batches committed before the failure was reported are not written again', { batches: upTo + 1 });
+    return replay.slice(upTo + 1);
   }
 
   #waitForAck(timeoutMs: number): Promise<void> {

@@ -22,6 +22,10 @@ export interface WorkerOptions {
   /** worker-level converter defaults (Kafka Connect's key.converter / value.converter worker settings) */
   defaults?: Record<string, string>;
   shutdownTimeoutMs?: number;
+  /** exactly-once: topic of the committed source offsets (Kafka Connect's offset.storage.topic) */
+  offsetsTopic?: string;
+  /** exactly-once: transactional ids are `<groupId>-<connector>-<task>` (Kafka Connect's naming) */
+  groupId?: string;
   /** observer of acknowledged batches (metrics) */
   onBatch?: (connector: string, task: number, b: { records: number; bytes: number; latencyMs: number }) => void;
 }
@@ -143,10 +147,28 @@ export class Worker {
         problems.push({ key: te.key ?? what, message: te.message, hint: te.hint });
       }
     }
+    problems.push(...this.#exactlyOnceProblems(values));
     if (!problems.length && opts.io !== false && plugin.check) {
       problems.push(...(await plugin.check(values)));
     }
     return { plugin, config: expanded, values, problems };
+  }
+
+  /** KIP-618 settings this worker's platform cannot honour */
+  #exactlyOnceProblems(values: ResolvedConfig): ConfigProblem[] {
+    if (values['exactly.once.support'] !== 'required') return [];
+    const platform = this.#o.platform;
+    if (!platform.transactional) {
+      return [{
+        key: 'exactly.once.support',
+        message: `exactly.once.support=required cannot be met: the ${platform.kind} platform has no transactions`,
+        hint: 'run the worker with Kafka (bootstrap.servers) for exactly-once, or remove the key for at-least-once delivery (duplicates only as a replayed suffix)',
+      }];
+    }
+    if (values['transaction.boundary'] !== 'poll') {
+      return [{ key: 'transaction.boundary', message: `transaction.boundary=${values['transaction.boundary']} is not supported`, hint: 'use transaction.boundary=poll (one transaction per polled batch)' }];
+    }
+    return [];
   }
 
   /** the platform a connector writes to: a view with its client overrides when the platform supports them */
@@ -415,6 +437,7 @@ export class Worker {
     const log = this.#o.logger.child({ connector: name });
     try {
       const { values, problems } = resolveConfig(connectorSpec(inst.plugin), inst.rec.config);
+      problems.push(...this.#exactlyOnceProblems(values));
       if (problems.length) throw configError(`connector '${name}'`, problems);
       registerSecrets(inst.rec.config, connectorSpec(inst.plugin));
       const conn = inst.plugin.createConnector();
@@ -440,6 +463,10 @@ export class Worker {
           plugin: inst.plugin,
           config: tv,
           platform,
+          transactional:
+            values['exactly.once.support'] === 'required' && platform.transactional
+              ? platform.transactional({ transactionalId: `${this.#o.groupId ?? 'tributary'}-${name}-${i}`, offsetsTopic: this.#o.offsetsTopic ?? 'tributary-offsets' })
+              : undefined,
           offsets: this.#o.offsets,
           keyConverter: this.#converter(inst.rec.config, true),
           valueConverter: this.#converter(inst.rec.config, false),

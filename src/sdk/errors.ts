@@ -19,6 +19,8 @@ export const ErrorCodes = [
   'platform.connection',
   'platform.write',
   'platform.topic_missing',
+  'platform.fenced',
+  'platform.read',
   'transform.invalid',
   'transform.failed',
   'converter.failed',

@@ -1,4 +1,4 @@
-import type { PlatformRecord, StoredRecord } from './record.js';
+import type { PlatformRecord, SourceOffset, SourcePartition, StoredRecord } from './record.js';
 
 export interface TopicInfo {
   name: string;
@@ -42,4 +42,35 @@ export interface Platform {
    * overridden. A view holds its own clients, opened lazily; closing it leaves this platform open.
    */
   forConnector?(config: Record<string, string>): Platform;
+  /**
+   * Exactly-once writing for one task (KIP-618), on platforms with transactions. Opening fences every earlier
+   * writer with the same id. Absent: the platform cannot give exactly-once, and CREATE refuses
+   * `exactly.once.support=required`.
+   */
+  transactional?(opts: { transactionalId: string; offsetsTopic: string }): TransactionalWriter;
+}
+
+/** One source offset as kept in a platform's offsets topic (Kafka Connect's key `["<connector>", partition]`). */
+export interface CommittedOffset {
+  partition: SourcePartition;
+  offset: SourceOffset | null;
+}
+
+/**
+ * Writes batches of records together with the source offsets that cover them, atomically: after a crash at any
+ * instant either both are visible (read_committed) or neither. Calls of `write` are committed in call order.
+ */
+export interface TransactionalWriter {
+  /** fences earlier writers with this id (their open transactions are aborted); call once before anything else */
+  open(): Promise<void>;
+  /** the connector's committed offsets, as read_committed readers see them */
+  readOffsets(connector: string): Promise<CommittedOffset[]>;
+  /**
+   * One transaction: the records and the connector's offsets; resolves when committed. After a write fails,
+   * every later write rejects too (nothing may be committed behind an aborted batch, since its offsets would
+   * skip it) until {@link resume} is called — by the runtime, once it resends from the first failed batch.
+   */
+  write(records: PlatformRecord[], connector: string, offsets: CommittedOffset[]): Promise<void>;
+  resume(): void;
+  close(): Promise<void>;
 }

@@ -53,6 +53,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     logger,
     workerId: `${hostname()}:${port}`,
     defaults: opts.workerConfig,
+    offsetsTopic: opts.workerConfig?.['offset.storage.topic'],
+    groupId: opts.workerConfig?.['group.id'],
     onBatch: (connector, task, b) => observeBatchLatency(connector, task, b.latencyMs / 1000),
   });
   const server = createHttpServer(worker, logger);

@@ -31,6 +31,15 @@ function* errorTree(err: unknown, depth = 0): Generator<Record<string, unknown>>
   if (e.cause) yield* errorTree(e.cause, depth + 1);
 }
 
+/** Kafka protocol error ids (`apiId`) found anywhere in an error. */
+export function* errorCodes(err: unknown, depth = 0): Generator<string> {
+  if (!err || typeof err !== 'object' || depth > 6) return;
+  const e = err as { apiId?: unknown; errors?: unknown[]; cause?: unknown };
+  if (typeof e.apiId === 'string') yield e.apiId;
+  if (Array.isArray(e.errors)) for (const x of e.errors) yield* errorCodes(x, depth + 1);
+  if (e.cause) yield* errorCodes(e.cause, depth + 1);
+}
+
 /**
  * Maps a client-library error to a TributaryError: broker unreachable or timing out → retriable
  * `platform.connection`; broker errors marked retriable by Kafka → retriable `platform.write`; producer-state

@@ -21,8 +21,9 @@ import type { Logger } from '../../sdk/logger.js';
 import type { Platform, TopicInfo, TopicSpec } from '../../sdk/platform.js';
 import type { Header, PlatformRecord, StoredRecord } from '../../sdk/record.js';
 import { applyProducerOverrides, kafkaPlatformSpec as spec, resolveKafkaSettings, topicCreationSpec, type KafkaSettings, type ProducerSettings } from './config.js';
-import { createDriver, platformaticBaseOptions, toTributaryError, type ProduceDriver } from './drivers.js';
+import { createDriver, errorCodes, platformaticBaseOptions, toTributaryError, type ProduceDriver } from './drivers.js';
 import { partitionForKey } from './murmur2.js';
+import { KafkaTransactionalWriter } from './transactions.js';
 
 export { applyProducerOverrides, topicCreationSpec, PRODUCER_OVERRIDE_ALLOWLIST, parseJaasConfig, resolveKafkaSettings } from './config.js';
 export type { KafkaSettings, ProducerSettings, CompressionType } from './config.js';
@@ -124,17 +125,7 @@ export class KafkaPlatform implements Platform {
       const perPartition = new Map<number, { records: PlatformRecord[]; sizes: number[] }>();
       for (const r of list) {
         const size = recordSize(r);
-        let p: number;
-        if (r.partition !== undefined && r.partition !== null) {
-          if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= n) {
-            throw new TributaryError('platform.write', `Partition ${r.partition} does not exist in topic '${topic}' (${n} partitions)`, { retriable: false });
-          }
-          p = r.partition;
-        } else if (r.key) {
-          p = partitionForKey(r.key, n);
-        } else {
-          p = this.#stickyPartition(topic, n, size);
-        }
+        const p = this.#assign(r, n, size);
         let e = perPartition.get(p);
         if (!e) perPartition.set(p, (e = { records: [], sizes: [] }));
         e.records.push(r);
@@ -146,6 +137,44 @@ export class KafkaPlatform implements Platform {
     const results = await Promise.allSettled(parts);
     const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /** explicit partition, else murmur2 of the key as Java's client, else the sticky partition */
+  #assign(r: PlatformRecord, n: number, size: number): number {
+    if (r.partition !== undefined && r.partition !== null) {
+      if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= n) {
+        throw new TributaryError('platform.write', `Partition ${r.partition} does not exist in topic '${r.topic}' (${n} partitions)`, { retriable: false });
+      }
+      return r.partition;
+    }
+    if (r.key) return partitionForKey(r.key, n);
+    return this.#stickyPartition(r.topic, n, size);
+  }
+
+  /**
+   * Exactly-once writing for one task: records and offsets in one Kafka transaction per batch, the offsets in
+   * `offsetsTopic` (compacted, created on first use). See {@link KafkaTransactionalWriter}.
+   */
+  transactional(opts: { transactionalId: string; offsetsTopic: string }): KafkaTransactionalWriter {
+    return new KafkaTransactionalWriter(
+      {
+        settings: this.settings,
+        producer: this.producerSettings,
+        logger: this.#log,
+        assignPartitions: async (records) => {
+          const counts = new Map<string, number>();
+          for (const r of records) if (!counts.has(r.topic)) counts.set(r.topic, await this.#partitionCount(r.topic));
+          return records.map((r) => this.#assign(r, counts.get(r.topic)!, recordSize(r)));
+        },
+        ensureOffsetsTopic: async (topic) => {
+          if ((await this.#describePartitions(topic)) === undefined) {
+            await this.#create(topic, { partitions: 1, configs: { 'cleanup.policy': 'compact' } });
+          }
+        },
+      },
+      opts.transactionalId,
+      opts.offsetsTopic,
+    );
   }
 
   /** Java's sticky partitioner in spirit: null-key records fill one partition's batch, then move on. */
@@ -478,15 +507,6 @@ export class KafkaPlatform implements Platform {
     await this.#driver?.close();
     await this.#admin?.close().catch(() => undefined);
   }
-}
-
-/** Kafka protocol error ids (`apiId`) found anywhere in an error. */
-function* errorCodes(err: unknown, depth = 0): Generator<string> {
-  if (!err || typeof err !== 'object' || depth > 6) return;
-  const e = err as { apiId?: unknown; errors?: unknown[]; cause?: unknown };
-  if (typeof e.apiId === 'string') yield e.apiId;
-  if (Array.isArray(e.errors)) for (const x of e.errors) yield* errorCodes(x, depth + 1);
-  if (e.cause) yield* errorCodes(e.cause, depth + 1);
 }
 
 /**
