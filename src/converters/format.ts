@@ -7,7 +7,9 @@ import { TributaryError } from '../sdk/errors.js';
 
 const HEX = '0123456789ABCDEF';
 // eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+// characters outside the Basic Multilingual Plane are written as two escaped UTF-16 halves (\uD834\uDD1E), as
+// Jackson's UTF-8 generator in Kafka's JsonConverter writes them
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
  * A JSON string literal as Jackson writes it: escapes `"` `\` and control characters (`\b \t \n \f \r`, others as
@@ -19,7 +21,7 @@ export function jsonString(s: string): string {
   let last = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0x20 && c !== 0x22 && c !== 0x5c) continue;
+    if (c >= 0x20 && c !== 0x22 && c !== 0x5c && (c < 0xd800 || c > 0xdfff)) continue;
     if (i > last) out += s.slice(last, i);
     last = i + 1;
     switch (c) {
@@ -30,7 +32,7 @@ export function jsonString(s: string): string {
       case 0x0a: out += '\\n'; break;
       case 0x0c: out += '\\f'; break;
       case 0x0d: out += '\\r'; break;
-      default: out += '\\u00' + HEX[c >> 4] + HEX[c & 15];
+      default: out += '\\u' + HEX[c >> 12] + HEX[(c >> 8) & 15] + HEX[(c >> 4) & 15] + HEX[c & 15];
     }
   }
   if (last < s.length) out += s.slice(last);

@@ -25,7 +25,7 @@ export interface ByteWriterSource {
 }
 
 // eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 type Utf8Write = (this: Buffer, s: string, offset: number) => number;
 /** Buffer's UTF-8 writer without `write`'s argument handling (an internal method present in every Node version). */
@@ -60,7 +60,7 @@ export function writeString(s: string, b: Buffer, p: number, e: number): number 
     let q = p + 1;
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
-      if (c < 0x20 || c === 0x22 || c === 0x5c) return writeText(jsonString(s), b, p, e);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return writeText(jsonString(s), b, p, e);
       if (c >= 0x80) {
         if (NEEDS_ESCAPE.test(s)) return writeText(jsonString(s), b, p, e);
         q = p + 1 + utf8Write.call(b, s, p + 1);

@@ -280,7 +280,8 @@ export class JsonConverter implements Converter {
   }
 
   private buildSchemaJson(schema: Schema, defText: string | undefined): string {
-    let s = '{"type":"' + schema.type + '"';
+    // Kafka's JsonConverter names FLOAT32 and FLOAT64 "float" and "double" in schemas
+    let s = '{"type":"' + (schema.type === 'float32' ? 'float' : schema.type === 'float64' ? 'double' : schema.type) + '"';
     switch (schema.type) {
       case 'struct': {
         s += ',"fields":[';
@@ -646,7 +647,9 @@ const TYPES = new Set<string>(['int8', 'int16', 'int32', 'int64', 'float32', 'fl
 function readSchema(node: JNode): Schema | null {
   if (node === null) return null;
   if (!(node instanceof Map)) throw fail('Schema must be a JSON object');
-  const t = node.get('type');
+  let t = node.get('type');
+  if (t === 'float') t = 'float32';
+  else if (t === 'double') t = 'float64';
   if (typeof t !== 'string' || !TYPES.has(t)) throw fail(`Unknown schema type: ${String(t)}`);
   const s: Schema = { type: t as SchemaType, optional: node.get('optional') === true };
   const name = node.get('name');

@@ -99,7 +99,22 @@ describe('JsonConverter', () => {
 
   it('escapes strings as Jackson does', () => {
     const c = converter({ 'schemas.enable': false });
-    assert.equal(c.toJsonText(Schemas.string(), 'a"b\\c\n\u0001/é😀'), '"a\\"b\\\\c\\n\\u0001/é😀"');
+    // characters beyond the BMP as two escaped UTF-16 halves, upper-case hex: the bytes Debezium 3.6.1 emits through
+    // Kafka's JsonConverter (npm run compat -- debezium); Jackson's UTF-8 generator does not combine surrogates
+    assert.equal(c.toJsonText(Schemas.string(), 'a"b\\c\n\u0001/é😀'), '"a\\"b\\\\c\\n\\u0001/é\\uD83D\\uDE00"');
+    const bytes = c.fromConnectData('t', Schemas.string(), 'x𝄞y');
+    assert.equal(bytes!.toString('utf8'), '"x\\uD834\\uDD1Ey"');
+  });
+
+  it('names float32 and float64 "float" and "double" in schemas, as Kafka\'s JsonConverter does, and reads both spellings', () => {
+    const c = converter({ 'schemas.enable': true });
+    const s = Schemas.struct([{ name: 'f', schema: Schemas.float32() }, { name: 'd', schema: Schemas.float64() }]);
+    const text = c.fromConnectData('t', s, { f: 1.5, d: 2.25 })!.toString('utf8');
+    assert.equal(text, '{"schema":{"type":"struct","fields":[{"type":"float","optional":false,"field":"f"},{"type":"double","optional":false,"field":"d"}],"optional":false},"payload":{"f":1.5,"d":2.25}}');
+    for (const [t, expected] of [['float', 'float32'], ['double', 'float64'], ['float32', 'float32'], ['float64', 'float64']]) {
+      const back = c.toConnectData('t', Buffer.from(`{"schema":{"type":"${t}","optional":false},"payload":1.5}`));
+      assert.equal(back.schema?.type, expected);
+    }
   });
 
   it('writes bytes as base64 and maps with string keys as objects, others as pairs', () => {
