@@ -9,7 +9,7 @@ import { partitionKey, type Header, type PlatformRecord, type SourceOffset, type
 import type { SourcePlugin, SourceTask } from '../sdk/source.js';
 import type { ConnectorState, OffsetStore } from '../sdk/state.js';
 import { AckTracker } from './ack-tracker.js';
-import { retry, sleep } from './retry.js';
+import { backoffDelay, retry, sleep } from './retry.js';
 
 export interface TaskLimits {
   /** records polled but not yet acknowledged by the platform */
@@ -286,6 +286,88 @@ export class TaskRunner {
   async #run(): Promise<void> {
     const o = this.#o;
     const signal = this.#abort.signal;
+    let task = await this.#startSource();
+    let restarts = 0;
+    while (!signal.aborted) {
+      if (this.#paused) {
+        await this.#maybeCommit(true);
+        await new Promise<void>((r) => this.#resumeWaiters.push(r));
+        continue;
+      }
+      if (this.#sendFailure) {
+        await this.#recoverSends();
+        continue;
+      }
+      if (this.#tracker.inflightRecords >= o.limits.maxInflightRecords || this.#tracker.inflightBytes >= o.limits.maxInflightBytes) {
+        const w = performance.now();
+        await this.#waitForAck(500);
+        this.metrics.backpressureMs += performance.now() - w;
+        await this.#maybeCommit(false);
+        continue;
+      }
+      let records: SourceRecord[];
+      const t0 = performance.now();
+      try {
+        records = await retry(
+          async () => {
+            try {
+              return await task.poll(signal);
+            } catch (err) {
+              // a source that lost its connection state asks to be started again from the committed position
+              if (isRetriable(err) && (err as TributaryError).details && ((err as TributaryError).details as { restartTask?: boolean }).restartTask) {
+                this.#retrying('poll (restarting the source task)', err, restarts, 0);
+                task = await this.#restartSource(restarts++);
+                return [];
+              }
+              throw err;
+            }
+          },
+          { signal, maxMs: 30_000, onRetry: (err, n, d) => this.#retrying('poll', err, n, d) },
+        );
+      } catch (err) {
+        if (signal.aborted) break;
+        throw err;
+      }
+      if (records.length) restarts = 0;
+      if (this.lastError) this.lastError = undefined;
+      this.metrics.lastPollAt = Date.now();
+      const t1 = performance.now();
+      this.metrics.pollMs += t1 - t0;
+      if (records.length) await this.#dispatch(records);
+      this.metrics.dispatchMs += performance.now() - t1;
+      await this.#maybeCommit(false);
+    }
+  }
+
+  /**
+   * After a source error that needs a fresh task (its connection state is gone): let what is in flight settle,
+   * commit what was acknowledged, stop the task, back off, and start a new one from the committed position. What
+   * was polled but not acknowledged is polled again (a replayed suffix; with exactly-once, read back from the
+   * platform's committed offsets, so nothing twice).
+   */
+  async #restartSource(attempt: number): Promise<SourceTask> {
+    const signal = this.#abort.signal;
+    const deadline = Date.now() + this.#o.limits.shutdownTimeoutMs;
+    while (this.#inflightSends.size && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.#inflightSends]), sleep(Math.max(1, deadline - Date.now()))]);
+    }
+    if (this.#inflightSends.size) throw new TributaryError('platform.write', 'records still in flight; the source task is restarted once they settle', { retriable: true });
+    await this.#commit();
+    const old = this.#task;
+    this.#task = null;
+    this.#started = false;
+    await old?.stop().catch((e) => this.#o.logger.warn('task stop failed', { error: String(e) }));
+    // unacknowledged batches are read again by the new task
+    this.#pending = [];
+    this.#sendFailure = null;
+    this.#tracker.reset();
+    await sleep(backoffDelay(attempt, { initialMs: 500, maxMs: 30_000 }), signal);
+    return this.#startSource();
+  }
+
+  async #startSource(): Promise<SourceTask> {
+    const o = this.#o;
+    const signal = this.#abort.signal;
     const task = o.plugin.createTask();
     this.#task = task;
     // exactly-once: fence earlier incarnations, then resume from the offsets committed with the records
@@ -315,43 +397,7 @@ export class TaskRunner {
     );
     this.#started = true;
     this.lastError = undefined;
-    while (!signal.aborted) {
-      if (this.#paused) {
-        await this.#maybeCommit(true);
-        await new Promise<void>((r) => this.#resumeWaiters.push(r));
-        continue;
-      }
-      if (this.#sendFailure) {
-        await this.#recoverSends();
-        continue;
-      }
-      if (this.#tracker.inflightRecords >= o.limits.maxInflightRecords || this.#tracker.inflightBytes >= o.limits.maxInflightBytes) {
-        const w = performance.now();
-        await this.#waitForAck(500);
-        this.metrics.backpressureMs += performance.now() - w;
-        await this.#maybeCommit(false);
-        continue;
-      }
-      let records: SourceRecord[];
-      const t0 = performance.now();
-      try {
-        records = await retry(() => task.poll(signal), {
-          signal,
-          maxMs: 30_000,
-          onRetry: (err, n, d) => this.#retrying('poll', err, n, d),
-        });
-      } catch (err) {
-        if (signal.aborted) break;
-        throw err;
-      }
-      if (this.lastError) this.lastError = undefined;
-      this.metrics.lastPollAt = Date.now();
-      const t1 = performance.now();
-      this.metrics.pollMs += t1 - t0;
-      if (records.length) await this.#dispatch(records);
-      this.metrics.dispatchMs += performance.now() - t1;
-      await this.#maybeCommit(false);
-    }
+    return task;
   }
 
   /**

@@ -784,6 +784,11 @@ export class PostgresCdcTask implements SourceTask {
     } else if (!(e instanceof TributaryError)) {
       e = classifyPgError(e, 'change data capture failed');
     }
+    if (e instanceof TributaryError && e.retriable) {
+      // the replication or catalog connection is gone with its state: the runtime starts a new task from the
+      // committed position (after backoff), instead of polling this one again
+      e = new TributaryError(e.code, e.message, { retriable: true, cause: e.cause ?? err, hint: e.hint, key: e.key, details: { restartTask: true } });
+    }
     this.failure = e;
     this.phase = 'failed';
     this.log.error('postgres-cdc task failed', { error: e.message });

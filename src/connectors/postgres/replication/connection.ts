@@ -59,7 +59,8 @@ export function classifyPgError(err: unknown, what: string): TributaryError {
   if (code === '55006') {
     return new TributaryError('source.connection', msg, { cause: err, retriable: true, hint: 'the replication slot is in use by another connection (another task or a stale walsender); it is retried' });
   }
-  if (/^(08|57P|53)/.test(code) || /ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timeout|terminated|Connection terminated/i.test(String(code) + ' ' + (e?.message ?? ''))) {
+  // node-postgres reports a client whose connection broke earlier as "not queryable", without a SQLSTATE
+  if (/^(08|57P|53)/.test(code) || /ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|timeout|terminated|Connection terminated|not queryable/i.test(String(code) + ' ' + (e?.message ?? ''))) {
     return new TributaryError('source.connection', msg, { cause: err, retriable: true });
   }
   return new TributaryError('source.query', msg, { cause: err, retriable: false });
