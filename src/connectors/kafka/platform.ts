@@ -462,7 +462,18 @@ export class KafkaPlatform implements Platform {
     const onAbort = () => void stream?.close();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      stream = await consumer.consume({ topics: [topic], mode: opts.fromBeginning ? MessagesStreamModes.EARLIEST : MessagesStreamModes.LATEST, autocommit: false });
+      // joining the throwaway group right after a broker (re)start can meet NOT_COORDINATOR or
+      // COORDINATOR_LOAD_IN_PROGRESS for a few seconds: retried for up to 20 s
+      for (let attempt = 0; ; attempt++) {
+        try {
+          stream = await consumer.consume({ topics: [topic], mode: opts.fromBeginning ? MessagesStreamModes.EARLIEST : MessagesStreamModes.LATEST, autocommit: false });
+          break;
+        } catch (e) {
+          const codes = [...errorCodes(e)];
+          if (attempt >= 40 || opts.signal?.aborted || !codes.some((c) => c === 'NOT_COORDINATOR' || c === 'COORDINATOR_LOAD_IN_PROGRESS' || c === 'COORDINATOR_NOT_AVAILABLE')) throw e;
+          await sleep(500);
+        }
+      }
       if (opts.signal?.aborted) return;
       let n = 0;
       for await (const m of stream) {

@@ -48,6 +48,8 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
   #closed = false;
   /** a write failed: later writes reject until resume() */
   #failed = false;
+  /** the current producer has fenced/settled its predecessors (InitProducerId done) */
+  #initialized = false;
 
   constructor(deps: TransactionalDeps, transactionalId: string, offsetsTopic: string) {
     this.#d = deps;
@@ -79,22 +81,32 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
   async open(): Promise<void> {
     await this.#d.ensureOffsetsTopic(this.#offsetsTopic);
     await this.#reset();
-    // InitProducerId happens when the first transaction begins: begin one now (fencing the previous incarnation,
-    // whose open transaction the coordinator aborts), then drop it on the client side — nothing was added to it
-    const p = this.#producer!;
+    await this.#init();
+    this.#d.logger.info('transactional producer ready (earlier incarnations fenced)', { transactionalId: this.#id });
+  }
+
+  /**
+   * InitProducerId happens when a producer's first transaction begins: begin one (fencing earlier producers with
+   * this id; the coordinator first completes a transaction whose commit was already under way and aborts an open
+   * one), then drop it on the client side — nothing was added to it. Only after this are the committed offsets
+   * final, so a read of them must come after it.
+   */
+  async #init(): Promise<void> {
+    if (!this.#producer) await this.#reset();
     try {
-      const tx = await p.beginTransaction();
+      const tx = await this.#producer!.beginTransaction();
       await tx.cancel();
+      this.#initialized = true;
     } catch (e) {
       await this.#reset();
-      throw this.#error(e, 'opening the transactional producer');
+      throw this.#error(e, 'initialising the transactional producer');
     }
-    this.#d.logger.info('transactional producer ready (earlier incarnations fenced)', { transactionalId: this.#id });
   }
 
   async #reset(): Promise<void> {
     const old = this.#producer;
     this.#producer = null;
+    this.#initialized = false;
     if (old) await (old.close(true as boolean) as unknown as Promise<void>).catch(() => undefined);
     if (!this.#closed) this.#producer = this.#newProducer();
   }
@@ -127,7 +139,7 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
   async #write(records: PlatformRecord[], connector: string, offsets: CommittedOffset[]): Promise<void> {
     if (this.#closed) throw new TributaryError('platform.write', 'transactional writer is closed', { retriable: false });
     if (this.#failed) throw new TributaryError('platform.write', 'an earlier transaction failed; waiting for the batches to be written again from there', { retriable: true });
-    if (!this.#producer) await this.#reset();
+    if (!this.#initialized) await this.#init();
     const producer = this.#producer!;
     let partitions: number[];
     try {
@@ -171,6 +183,9 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
   }
 
   async readOffsets(connector: string): Promise<CommittedOffset[]> {
+    // after a failed transaction, a commit whose answer was lost may still be completing: the new producer's
+    // initialisation waits for it, so the offsets read next include it
+    if (!this.#initialized && !this.#closed) await this.#init();
     const found = new Map<string, CommittedOffset>();
     const prefix = JSON.stringify([connector]).slice(0, -1) + ',';
     await readCommitted(this.#d.settings, this.#offsetsTopic, (key, value) => {
