@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cacheRoot, ensureKafkaLibs, freePort, javaArgs, kafkaVersion, trackChild, untrackChild } from '../../src/connectors/kafka/broker.js';
+import { cacheRoot, ensureKafkaLibs, freePort, javaArgs, kafkaVersion, run, trackChild, untrackChild } from '../../src/connectors/kafka/broker.js';
 import type { Logger } from '../../src/sdk/logger.js';
 
 /** Debezium release compared against unless `TRIBUTARY_DEBEZIUM_VERSION` says otherwise. */
@@ -57,17 +57,6 @@ export function debeziumUnavailableReason(version?: string): string | undefined 
   const mvn = spawnSync('mvn', ['-v'], { stdio: 'ignore' });
   if (mvn.error || mvn.status !== 0) return `no Maven (mvn) on PATH to fetch ${pluginCached ? 'Apache Kafka' : `Debezium ${debeziumVersion(version)}`}, and no cached copy`;
   return undefined;
-}
-
-function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    p.stdout.on('data', (d) => (output += d));
-    p.stderr.on('data', (d) => (output += d));
-    p.on('error', (e) => resolve({ code: -1, output: String(e) }));
-    p.on('close', (code) => resolve({ code: code ?? -1, output }));
-  });
 }
 
 /** Builds `target` in a private temporary folder and renames it into place (safe against concurrent callers). */

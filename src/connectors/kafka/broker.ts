@@ -159,7 +159,8 @@ export async function ensureKafkaLibs(opts: { version?: string; logger?: Logger 
   return libs;
 }
 
-function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
+/** Runs a command to its end; resolves with its exit code (-1 when it could not start) and its output. */
+export function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

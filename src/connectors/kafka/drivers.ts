@@ -99,6 +99,17 @@ export function platformaticBaseOptions(s: KafkaSettings, clientId: string, p: P
   };
 }
 
+/** A record as @platformatic/kafka's producer takes it, for one topic partition. */
+export function platformaticMessage(r: PlatformRecord, topic: string, partition: number) {
+  let headers: Map<Buffer, Buffer> | undefined;
+  if (r.headers && r.headers.length) {
+    // distinct Buffer keys, so repeated header keys are all kept, in order
+    headers = new Map();
+    for (const h of r.headers) headers.set(Buffer.from(h.key, 'utf8'), h.value === null ? (null as unknown as Buffer) : typeof h.value === 'string' ? Buffer.from(h.value, 'utf8') : h.value);
+  }
+  return { topic, partition, key: r.key ?? undefined, value: r.value ?? undefined, timestamp: BigInt(r.timestamp), headers };
+}
+
 /** @platformatic/kafka driver (the default: measured faster, see docs/kafka.md). */
 export class PlatformaticDriver implements ProduceDriver {
   readonly name = 'platformatic' as const;
@@ -118,16 +129,7 @@ export class PlatformaticDriver implements ProduceDriver {
 
   async produce(topic: string, partition: number, records: PlatformRecord[]): Promise<void> {
     const messages = new Array(records.length);
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      let headers: Map<Buffer, Buffer> | undefined;
-      if (r.headers && r.headers.length) {
-        // distinct Buffer keys, so repeated header keys are all kept, in order
-        headers = new Map();
-        for (const h of r.headers) headers.set(Buffer.from(h.key, 'utf8'), h.value === null ? (null as unknown as Buffer) : typeof h.value === 'string' ? Buffer.from(h.value, 'utf8') : h.value);
-      }
-      messages[i] = { topic, partition, key: r.key ?? undefined, value: r.value ?? undefined, timestamp: BigInt(r.timestamp), headers };
-    }
+    for (let i = 0; i < records.length; i++) messages[i] = platformaticMessage(records[i]!, topic, partition);
     await this.#producer.send({ messages });
   }
 

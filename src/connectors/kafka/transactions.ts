@@ -17,7 +17,7 @@ import { TributaryError } from '../../sdk/errors.js';
 import type { Logger } from '../../sdk/logger.js';
 import type { CommittedOffset, TransactionalWriter } from '../../sdk/platform.js';
 import type { PlatformRecord, SourcePartition } from '../../sdk/record.js';
-import { errorCodes, platformaticBaseOptions, toTributaryError } from './drivers.js';
+import { errorCodes, platformaticBaseOptions, platformaticMessage, toTributaryError } from './drivers.js';
 import type { KafkaSettings, ProducerSettings } from './config.js';
 
 /** record batch attribute bits (Kafka's RecordBatch) */
@@ -149,15 +149,7 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
       throw e;
     }
     const messages = new Array(records.length + offsets.length);
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      let headers: Map<Buffer, Buffer> | undefined;
-      if (r.headers && r.headers.length) {
-        headers = new Map();
-        for (const h of r.headers) headers.set(Buffer.from(h.key, 'utf8'), h.value === null ? (null as unknown as Buffer) : typeof h.value === 'string' ? Buffer.from(h.value, 'utf8') : h.value);
-      }
-      messages[i] = { topic: r.topic, partition: partitions[i], key: r.key ?? undefined, value: r.value ?? undefined, timestamp: BigInt(r.timestamp), headers };
-    }
+    for (let i = 0; i < records.length; i++) messages[i] = platformaticMessage(records[i]!, records[i]!.topic, partitions[i]!);
     for (let j = 0; j < offsets.length; j++) {
       const o = offsets[j]!;
       messages[records.length + j] = {
