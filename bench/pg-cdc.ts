@@ -57,21 +57,7 @@ export async function runPgCdcBench(opts: { quick?: boolean; rows?: number; json
       CREATE PUBLICATION pub_lat FOR TABLE bench_lat;
       CREATE PUBLICATION pub_snap FOR TABLE bench_snap;
       CREATE PUBLICATION pub_big FOR TABLE bench_big;
-      -- n single-row transactions into a table, at \`rate\` per second (0: as fast as possible), generated in the server
-      CREATE PROCEDURE bench_gen(tbl text, n int, rate int) LANGUAGE plpgsql AS $$
-      DECLARE t0 timestamptz := clock_timestamp(); i int := 0; ahead double precision;
-      BEGIN
-        WHILE i < n LOOP
-          EXECUTE format('INSERT INTO %I (born_us, name, amount, pad) VALUES ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, $1, $2, $3)', tbl)
-            USING 'customer-' || i, (i % 100000) / 100.0, repeat(md5(i::text), 4);
-          COMMIT;
-          i := i + 1;
-          IF rate > 0 AND i % 5 = 0 THEN
-            ahead := i::double precision / rate - extract(epoch FROM clock_timestamp() - t0);
-            IF ahead > 0 THEN PERFORM pg_sleep(ahead); END IF;
-          END IF;
-        END LOOP;
-      END $$;`);
+      ${BENCH_GEN_SQL}`);
     const rowBytes = async (t: string) => Number((await sql.query(`SELECT avg(pg_column_size(x.*))::int AS b FROM (SELECT * FROM ${t} LIMIT 1000) x`)).rows[0].b);
 
     const connectorSql = (name: string, slot: string, pub: string, mode: string, extra = '') => `CREATE SOURCE CONNECTOR ${name} WITH (
@@ -391,6 +377,26 @@ export function bornMs(value: Buffer): number {
   }
   return n / 1000;
 }
+
+/**
+ * The load generator shared by the CDC benchmarks: `CALL bench_gen(table, n, rate)` commits n single-row
+ * transactions into a table at `rate` per second (0: as fast as possible), generated in the server.
+ */
+export const BENCH_GEN_SQL = `
+      CREATE PROCEDURE bench_gen(tbl text, n int, rate int) LANGUAGE plpgsql AS $$
+      DECLARE t0 timestamptz := clock_timestamp(); i int := 0; ahead double precision;
+      BEGIN
+        WHILE i < n LOOP
+          EXECUTE format('INSERT INTO %I (born_us, name, amount, pad) VALUES ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, $1, $2, $3)', tbl)
+            USING 'customer-' || i, (i % 100000) / 100.0, repeat(md5(i::text), 4);
+          COMMIT;
+          i := i + 1;
+          IF rate > 0 AND i % 5 = 0 THEN
+            ahead := i::double precision / rate - extract(epoch FROM clock_timestamp() - t0);
+            IF ahead > 0 THEN PERFORM pg_sleep(ahead); END IF;
+          END IF;
+        END LOOP;
+      END $$;`;
 
 /** pg_recvlogical of the server's major version if installed, else the newest available (the client only copies bytes). */
 export function findRecvlogical(serverVersion: string): string | null {

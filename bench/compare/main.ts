@@ -29,7 +29,7 @@ import { setLogLevel } from '../../src/runtime/logger.js';
 import { debeziumUnavailableReason, debeziumVersion, type PgConnection } from '../debezium/connect.js';
 import { cpuSecondsOf, formatTable, machine, mb, now, percentile, progress, sampleRss, secondsSince, sleep } from '../common.js';
 import { runKafkaBench } from '../kafka.js';
-import { bornMs, findRecvlogical } from '../pg-cdc.js';
+import { BENCH_GEN_SQL, bornMs, findRecvlogical } from '../pg-cdc.js';
 import { OffsetWatcher, scanTopic } from './kafka-scan.js';
 import { DEBEZIUM_TUNED, SYSTEMS, startSystem, type RunningSystem, type Source, type SystemId } from './systems.js';
 
@@ -131,21 +131,7 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
       CREATE PUBLICATION pub_snap FOR TABLE bench_snap;
       CREATE PUBLICATION pub_big FOR TABLE bench_big;
       CREATE PUBLICATION pub_lat FOR TABLE bench_lat;
-      -- the same generator as bench pg-cdc: n single-row transactions at \`rate\` per second (0: as fast as possible)
-      CREATE PROCEDURE bench_gen(tbl text, n int, rate int) LANGUAGE plpgsql AS $$
-      DECLARE t0 timestamptz := clock_timestamp(); i int := 0; ahead double precision;
-      BEGIN
-        WHILE i < n LOOP
-          EXECUTE format('INSERT INTO %I (born_us, name, amount, pad) VALUES ((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, $1, $2, $3)', tbl)
-            USING 'customer-' || i, (i % 100000) / 100.0, repeat(md5(i::text), 4);
-          COMMIT;
-          i := i + 1;
-          IF rate > 0 AND i % 5 = 0 THEN
-            ahead := i::double precision / rate - extract(epoch FROM clock_timestamp() - t0);
-            IF ahead > 0 THEN PERFORM pg_sleep(ahead); END IF;
-          END IF;
-        END LOOP;
-      END $$;`);
+      ${BENCH_GEN_SQL}`);
     // one session generates up to GEN_PER_SESSION changes/s; higher rates are split over parallel sessions
     const GEN_PER_SESSION = Number(process.env.BENCH_GEN_PER_SESSION ?? 6000);
     const genClients: pg.Client[] = [sql];
