@@ -1,15 +1,115 @@
 /**
  * End to end through the worker: a Debezium-style CREATE SOURCE CONNECTOR statement, the task runner, the
- * JsonConverter and the embedded log — on embedded PostgreSQL 18 and on the machine's PostgreSQL 15.
+ * JsonConverter and the platform — the embedded log and a real Kafka broker (read back from Kafka itself) — on
+ * embedded PostgreSQL 18 and on the machine's PostgreSQL 15.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { Admin } from '@platformatic/kafka';
 import { startTestApp, waitFor, type TestApp } from '../../helpers/app.js';
 import { embeddedPg18, localPg15, stopFixture, rnd, cleanupSlot, type PgServer } from './pg-fixture.js';
+import { getKafka, type KafkaFixture } from '../kafka/broker-fixture.js';
+import { createKafkaPlatform } from '../../../src/connectors/kafka/platform.js';
+import { createLogger } from '../../../src/runtime/logger.js';
+import type { StoredRecord } from '../../../src/sdk/record.js';
+
+/** the Kafka fixture, asked for only when a Kafka test runs (so the embedded-log tests never wait for a broker) */
+let kafkaFixture: Promise<KafkaFixture> | undefined;
+const kafka = (): Promise<KafkaFixture> => (kafkaFixture ??= getKafka());
 
 after(async () => {
   await stopFixture();
+  // a broker this process started (none when KAFKA_BOOTSTRAP_SERVERS names one)
+  const k = await kafkaFixture?.catch(() => undefined);
+  await k?.broker?.stop();
 });
+
+/** Where the connector writes, and how the test reads the records back. */
+interface Sink {
+  name: string;
+  /** undefined to run, else the reason to skip (throws instead when REQUIRE_KAFKA=1 and no broker is available) */
+  unavailable(): Promise<string | undefined>;
+  start(): Promise<TestApp>;
+  /**
+   * The records of a topic, in offset order per partition, once it holds at least `n` (what it holds when
+   * `timeoutMs` passes, so the assertions show what differs).
+   */
+  read(app: TestApp, topic: string, n: number, timeoutMs: number): Promise<StoredRecord[]>;
+  /** removes the topics of `prefix` */
+  dropTopics(prefix: string): Promise<void>;
+}
+
+const embeddedLog: Sink = {
+  name: 'the embedded log',
+  async unavailable() {
+    return undefined;
+  },
+  start: () => startTestApp(),
+  async read(app, topic, n, timeoutMs) {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const recs = await app.records(topic);
+      if (recs.length >= n || Date.now() >= end) return recs;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  },
+  async dropTopics() {
+    // the log lives in the app's data dir, removed by dispose()
+  },
+};
+
+/** once `n` records are in, a read of Kafka goes on this long, so records beyond the expected ones show */
+const KAFKA_GRACE_MS = 750;
+
+const kafkaSink: Sink = {
+  name: 'Kafka',
+  async unavailable() {
+    const k = await kafka();
+    return k.bootstrap ? undefined : k.reason;
+  },
+  async start() {
+    const { bootstrap } = await kafka();
+    // one partition per topic, as the scenario checks the order within a topic
+    const platform = createKafkaPlatform({ 'bootstrap.servers': bootstrap!, 'topic.creation.default.partitions': '1' }, createLogger({ test: 'pg-e2e' }));
+    return startTestApp({ platform });
+  },
+  async read(_app, topic, n, timeoutMs) {
+    // a fresh client reading from the broker, not the worker's platform
+    const reader = createKafkaPlatform({ 'bootstrap.servers': (await kafka()).bootstrap! }, createLogger({ test: 'pg-e2e-reader' }));
+    const out: StoredRecord[] = [];
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), timeoutMs);
+    let grace: NodeJS.Timeout | undefined;
+    try {
+      // the topic appears when the connector first writes to it
+      while (!ac.signal.aborted && !(await reader.listTopics()).some((t) => t.name === topic)) await new Promise((r) => setTimeout(r, 200));
+      if (!ac.signal.aborted) {
+        await reader.read(topic, {
+          fromBeginning: true,
+          signal: ac.signal,
+          onRecord: (r) => {
+            out.push(r);
+            if (out.length >= n) grace ??= setTimeout(() => ac.abort(), KAFKA_GRACE_MS);
+          },
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(grace);
+      await reader.close();
+    }
+    return out.sort((x, y) => x.partition - y.partition || Number(x.offset) - Number(y.offset));
+  },
+  async dropTopics(prefix) {
+    const admin = new Admin({ clientId: 'pg-e2e-admin', bootstrapBrokers: (await kafka()).bootstrap!.split(',') });
+    try {
+      const topics = (await admin.listTopics()).filter((t) => t === prefix || t.startsWith(prefix + '.'));
+      if (topics.length) await admin.deleteTopics({ topics });
+    } finally {
+      await admin.close();
+    }
+  },
+};
 
 interface Env {
   before: Record<string, unknown> | null;
@@ -31,8 +131,7 @@ function lsnText(n: number): string {
   return `${Math.floor(n / 2 ** 32).toString(16)}/${(n % 2 ** 32).toString(16)}`;
 }
 
-async function scenario(s: PgServer, t: { skip(msg: string): void }): Promise<void> {
-  void t;
+async function scenario(s: PgServer, sink: Sink): Promise<void> {
   const [a, b] = [rnd('a'), rnd('b')];
   const slot = rnd('slot');
   const pub = rnd('pub');
@@ -46,7 +145,7 @@ async function scenario(s: PgServer, t: { skip(msg: string): void }): Promise<vo
       CREATE TABLE ${b} (k text PRIMARY KEY, v int);
       INSERT INTO ${a} VALUES (1, 'one', 1.50, '2024-01-02 03:04:05.5+00'), (2, 'two', 2.00, NULL);
       INSERT INTO ${b} VALUES ('x', 10);`);
-    app = await startTestApp();
+    app = await sink.start();
     const created = await app.sql(`CREATE SOURCE CONNECTOR ${name} WITH (
       'connector.class' = 'io.debezium.connector.postgresql.PostgresConnector',
       'database.hostname' = '${s.host}',
@@ -67,11 +166,9 @@ async function scenario(s: PgServer, t: { skip(msg: string): void }): Promise<vo
     const ta = `${prefix}.public.${a}`;
     const tb = `${prefix}.public.${b}`;
 
-    const snap = await waitFor(async () => {
-      const va = await app!.values(ta);
-      const vb = await app!.values(tb);
-      return va.length >= 2 && vb.length >= 1 ? { va, vb } : null;
-    }, 'snapshot records', 30_000);
+    const json = (r: StoredRecord) => (r.value ? JSON.parse(r.value.toString('utf8')) : null);
+    const [snapA, snapB] = await Promise.all([sink.read(app, ta, 2, 30_000), sink.read(app, tb, 1, 30_000)]);
+    const snap = { va: snapA.map(json), vb: snapB.map(json) };
     const rows = [...snap.va, ...snap.vb].map((v) => v.payload as Env);
     assert.deepEqual(rows.map((r) => r.op), ['r', 'r', 'r']);
     const first = snap.va[0];
@@ -83,7 +180,7 @@ async function scenario(s: PgServer, t: { skip(msg: string): void }): Promise<vo
     assert.ok(['first', 'true', 'last', 'first_in_data_collection', 'last_in_data_collection'].includes(first.payload.source.snapshot));
     assert.equal(rows.filter((r) => r.source.snapshot === 'last').length, 1, 'exactly one last snapshot record');
     // keys through the JsonConverter
-    const keyA = (await app.records(ta))[0]!.key!.toString();
+    const keyA = snapA[0]!.key!.toString();
     assert.deepEqual(JSON.parse(keyA).payload, { id: 1 });
     assert.equal(JSON.parse(keyA).schema.name, `${prefix}.public.${a}.Key`);
 
@@ -113,10 +210,12 @@ async function scenario(s: PgServer, t: { skip(msg: string): void }): Promise<vo
       `${a}:c:{"id":4,"name":"three","price":"${dec(999n)}","at":null}`,
     ];
     type Ev = { desc: string; lsn: number; txId: number | null; idx: number; payload: Env | null };
-    const streamed = async (): Promise<Ev[]> => {
+    // all the records of each topic: its snapshot records and its share of the expected changes
+    const count = (table: string, snapshot: number) => snapshot + expected.filter((e) => e.startsWith(`${table}:`)).length;
+    const [allA, allB] = await Promise.all([sink.read(app, ta, count(a, 2), 30_000), sink.read(app, tb, count(b, 1), 30_000)]);
+    const streamed = (): Ev[] => {
       const out: Ev[] = [];
-      for (const [topic, table] of [[ta, a], [tb, b]] as const) {
-        const recs = await app!.records(topic);
+      for (const [recs, table] of [[allA, a], [allB, b]] as const) {
         let lastLsn = 0;
         let txId: number | null = null;
         recs.forEach((r, i) => {
@@ -133,10 +232,7 @@ async function scenario(s: PgServer, t: { skip(msg: string): void }): Promise<vo
       // commit order across the two topics: by LSN (transactions here do not overlap)
       return out.sort((x, y) => x.lsn - y.lsn || x.idx - y.idx);
     };
-    const evs = await waitFor(async () => {
-      const e = await streamed();
-      return e.length >= expected.length ? e : null;
-    }, 'streamed changes', 30_000);
+    const evs = streamed();
     assert.deepEqual(evs.map((e) => e.desc), expected);
     for (const e of evs) {
       if (!e.payload) continue;
@@ -164,18 +260,22 @@ async function scenario(s: PgServer, t: { skip(msg: string): void }): Promise<vo
     await cleanupSlot(s, slot, pub).catch(() => undefined);
     await c.query(`DROP TABLE IF EXISTS ${a}, ${b}`).catch(() => undefined);
     await c.end();
+    await sink.dropTopics(prefix).catch(() => undefined);
   }
 }
 
-test('CREATE SOURCE CONNECTOR (Debezium keys) on embedded PostgreSQL 18: snapshot, then c/u/d/t of two tables in commit order into the embedded log', async (t) => {
-  await scenario(await embeddedPg18(), t);
-});
+for (const sink of [embeddedLog, kafkaSink]) {
+  test(`CREATE SOURCE CONNECTOR (Debezium keys) on embedded PostgreSQL 18: snapshot, then c/u/d/t of two tables in commit order into ${sink.name}`, async (t) => {
+    const skip = await sink.unavailable();
+    if (skip) return t.skip(skip);
+    await scenario(await embeddedPg18(), sink);
+  });
 
-test('the same statement on the machine PostgreSQL 15 (pgoutput protocol 3)', async (t) => {
-  const local = await localPg15();
-  if (typeof local === 'string') {
-    t.skip(local);
-    return;
-  }
-  await scenario(local, t);
-});
+  test(`the same statement on the machine PostgreSQL 15 (pgoutput protocol 3) into ${sink.name}`, async (t) => {
+    const local = await localPg15();
+    if (typeof local === 'string') return t.skip(local);
+    const skip = await sink.unavailable();
+    if (skip) return t.skip(skip);
+    await scenario(local, sink);
+  });
+}
