@@ -116,8 +116,8 @@ export function kafkaProbe(bootstrap: string, opts: { readCommitted: boolean }):
     async readAll(topic, timeoutMs = 300_000) {
       if (!(await exists(topic))) return [];
       if (opts.readCommitted) {
-        // read_committed through Tributary's reader, which filters aborted transactions as Java's consumer does:
-        // @platformatic/kafka's stream consumer was seen returning a record of a transaction aborted by fencing
+        // read_committed through Tributary's reader (transactional records held until their marker): the stream
+        // consumer's own read_committed filter drops committed records between two aborts of one producer id
         const out: ReadRecord[] = [];
         const settings = createKafkaPlatform({ 'bootstrap.servers': bootstrap }, createLogger({ component: 'chaos' })).settings;
         await readCommitted(settings, topic, (key, value, partition, offset, timestamp) => out.push({ partition, offset: Number(offset), timestamp, key, value }));

@@ -178,9 +178,9 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
     // after a failed transaction, a commit whose answer was lost may still be completing: the new producer's
     // initialisation waits for it, so the offsets read next include it
     if (!this.#initialized && !this.#closed) await this.#init();
-    const found = new Map<string, CommittedOffset>();
+    const found = new Map<string, CommittedOffset & { at: bigint }>();
     const prefix = JSON.stringify([connector]).slice(0, -1) + ',';
-    await readCommitted(this.#d.settings, this.#offsetsTopic, (key, value) => {
+    await readCommitted(this.#d.settings, this.#offsetsTopic, (key, value, _partition, at) => {
       if (!key) return;
       const k = key.toString('utf8');
       if (!k.startsWith(prefix)) return;
@@ -192,9 +192,12 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
       }
       if (!Array.isArray(parsed) || parsed[0] !== connector || typeof parsed[1] !== 'object' || parsed[1] === null) return;
       const partition = parsed[1] as SourcePartition;
-      found.set(JSON.stringify(partition, Object.keys(partition).sort()), { partition, offset: value ? JSON.parse(value.toString('utf8')) : null });
+      const id = JSON.stringify(partition, Object.keys(partition).sort());
+      // records arrive at their transaction's marker: the latest write of a key is the one at the highest offset
+      const had = found.get(id);
+      if (!had || had.at < at) found.set(id, { partition, offset: value ? JSON.parse(value.toString('utf8')) : null, at });
     });
-    return [...found.values()].filter((o) => o.offset !== null);
+    return [...found.values()].filter((o) => o.offset !== null).map(({ partition, offset }) => ({ partition, offset }));
   }
 
   async close(): Promise<void> {
@@ -206,8 +209,16 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
 }
 
 /**
- * Reads every committed record of `topic` (all partitions) up to its last stable offset, in offset order per
- * partition, skipping records of aborted transactions and control records.
+ * Reads every committed record of `topic` (all partitions) up to its last stable offset, skipping records of aborted
+ * transactions and control records. Records of a transaction are delivered when its COMMIT marker is read (with
+ * their own offsets, so per partition they may arrive out of offset order when transactions of several producers
+ * interleave; callers that care sort by offset).
+ *
+ * The fetch is READ_UNCOMMITTED and the filtering is ours: below the last stable offset every transaction has its
+ * marker, so each producer's transactional records are held until the marker says COMMIT or ABORT. This relies on
+ * neither the broker's list of aborted transactions nor @platformatic/kafka's read_committed filter, which keeps one
+ * aborted range per producer id (from its first aborted transaction to its last ABORT marker in the response) and so
+ * drops every committed transaction in between — a transactional id keeps its producer id across restarts.
  */
 export async function readCommitted(
   settings: KafkaSettings,
@@ -224,48 +235,50 @@ export async function readCommitted(
   try {
     const md = await consumer.metadata({ topics: [topic], forceUpdate: true });
     const t = md.topics.get(topic);
-    if (!t) return;
-    const ends = (await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })).get(topic) ?? [];
+    if (!t) throw new TributaryError('platform.read', `topic '${topic}' not found in the cluster's metadata`, { retriable: true });
+    const ends = (await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })).get(topic);
+    if (!ends || ends.length < t.partitionsCount) throw new TributaryError('platform.read', `no last stable offsets for the partitions of '${topic}'`, { retriable: true });
     for (let partition = 0; partition < t.partitionsCount; partition++) {
-      const end = ends[partition] ?? 0n;
+      const end = ends[partition]!;
       let next = 0n;
       const deadline = Date.now() + 60_000;
+      /** per producer id: records of its open transaction, delivered or dropped at its marker */
+      const open = new Map<bigint, Array<{ key: Buffer | null; value: Buffer | null; offset: bigint; ts: number }>>();
       while (next < end) {
-        if (Date.now() > deadline) throw new TributaryError('platform.read', `timed out reading the offsets topic '${topic}'`, { retriable: true });
+        if (Date.now() > deadline) throw new TributaryError('platform.read', `timed out reading '${topic}'`, { retriable: true });
         const res = await consumer.fetch({
           node: t.partitions[partition]!.leader,
           maxWaitTime: 100,
           minBytes: 1,
           maxBytes: 16 * 1048576,
-          isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+          isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
           topics: [{ topicId: t.id, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: next, lastFetchedEpoch: -1, partitionMaxBytes: opts.fetchBytes ?? 8 * 1048576 }] }],
         });
         let progressed = false;
         for (const tr of res.responses) {
           for (const p of tr.partitions) {
-            if (p.errorCode) throw new TributaryError('platform.read', `reading the offsets topic '${topic}': error code ${p.errorCode}`, { retriable: true });
-            // each response lists every aborted transaction overlapping what it returns (also one that began before
-            // the fetch offset), so the state is built afresh per response, as Java's consumer does: carrying it
-            // over would count a transaction again after its ABORT marker was passed, and skip a later incarnation
-            // (same producer id, new epoch) of the same transactional id
-            const aborted = [...(p.abortedTransactions ?? [])];
-            const abortedProducers = new Set<bigint>();
-            aborted.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
+            if (p.errorCode) throw new TributaryError('platform.read', `reading '${topic}': error code ${p.errorCode}`, { retriable: true });
             for (const batch of p.records ?? []) {
               const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
               if (last < next) continue;
-              // transactions that began at or before this batch and were aborted: their producer's batches are skipped
-              while (aborted.length && aborted[0]!.firstOffset <= last) abortedProducers.add(aborted.shift()!.producerId);
+              if (batch.firstOffset >= end) break;
               if (batch.attributes & CONTROL) {
                 // control record key: version (int16), type (int16): 0 = ABORT, 1 = COMMIT
                 const key = batch.records[0]?.key;
-                if (key && key.length >= 4 && key.readInt16BE(2) === 0) abortedProducers.delete(batch.producerId);
-              } else if (!((batch.attributes & TRANSACTIONAL) && abortedProducers.has(batch.producerId))) {
+                const held = open.get(batch.producerId);
+                open.delete(batch.producerId);
+                if (held && key && key.length >= 4 && key.readInt16BE(2) === 1) for (const r of held) onRecord(r.key, r.value, partition, r.offset, r.ts);
+              } else {
+                const txn = (batch.attributes & TRANSACTIONAL) !== 0;
+                let held = txn ? open.get(batch.producerId) : undefined;
+                if (txn && !held) open.set(batch.producerId, (held = []));
                 for (const r of batch.records) {
                   const offset = batch.firstOffset + BigInt(r.offsetDelta);
+                  if (offset < next || offset >= end) continue;
                   // LogAppendTime batches (attribute bit 3) carry the broker's time in maxTimestamp
-                  const ts = batch.attributes & 0x08 ? batch.maxTimestamp : batch.firstTimestamp + BigInt(r.timestampDelta);
-                  if (offset >= next && offset < end) onRecord(r.key, r.value, partition, offset, Number(ts));
+                  const ts = Number(batch.attributes & 0x08 ? batch.maxTimestamp : batch.firstTimestamp + BigInt(r.timestampDelta));
+                  if (held) held.push({ key: r.key, value: r.value, offset, ts });
+                  else onRecord(r.key, r.value, partition, offset, ts);
                 }
               }
               next = last + 1n;
@@ -275,10 +288,11 @@ export async function readCommitted(
         }
         if (!progressed) await new Promise((r) => setTimeout(r, 50));
       }
+      // below the last stable offset every transaction has its marker: anything still held was not committed
     }
   } catch (e) {
     if (e instanceof TributaryError) throw e;
-    throw toTributaryError(e, `reading the offsets topic '${topic}'`);
+    throw toTributaryError(e, `reading '${topic}'`);
   } finally {
     await (consumer.close(true as boolean) as unknown as Promise<void>).catch(() => undefined);
   }

@@ -136,6 +136,47 @@ describe('exactly-once into Kafka', () => {
     await last.close();
   });
 
+  test('committed offsets between two aborted transactions of one transactional id are read back in a single fetch (an abort marker without records of its own)', async (t) => {
+    if (!kafka.bootstrap) return t.skip(kafka.reason);
+    const offsetsTopic = randomTopic('eos-offsets');
+    const id = randomTopic('tx');
+    const zombie = () => new Producer({ clientId: 'zombie', bootstrapBrokers: [kafka.bootstrap!], idempotent: true, acks: ProduceAcks.ALL, transactionalId: id, producerId: -1n, producerEpoch: -1, strict: false, retryDelay: 20, retries: 20 });
+    const write = (w: ReturnType<KafkaPlatform['transactional']>, n: number) => w.write([], 'c', [{ partition: { p: 0 }, offset: { n } }]);
+
+    const w1 = platform.transactional({ transactionalId: id, offsetsTopic });
+    await w1.open();
+    await write(w1, 1);
+    await write(w1, 2);
+    await w1.close();
+    // a crashed incarnation whose open transaction wrote an offset record: aborted by the next open()
+    const za = zombie();
+    const zta = await za.beginTransaction();
+    await zta.send({ messages: [{ topic: offsetsTopic, partition: 0, key: offsetKey('c', { p: 0 }), value: Buffer.from('{"n":-1}') }] });
+    await (za.close(true as boolean) as unknown as Promise<void>).catch(() => undefined);
+    const w2 = platform.transactional({ transactionalId: id, offsetsTopic });
+    await w2.open();
+    await write(w2, 3);
+    await write(w2, 4);
+    await w2.close();
+    // a crashed incarnation that had added the offsets partition to its transaction but written nothing there yet
+    // (killed between AddPartitionsToTxn and Produce): its ABORT marker has no aborted records before it
+    const zb = zombie();
+    const ztb = await zb.beginTransaction();
+    const md = await zb.metadata({ topics: [offsetsTopic] });
+    await ztb.addPartitions(md, [{ topic: offsetsTopic, partition: 0 }] as never);
+    await (zb.close(true as boolean) as unknown as Promise<void>).catch(() => undefined);
+    const w3 = platform.transactional({ transactionalId: id, offsetsTopic });
+    await w3.open();
+    // one fetch holds it all: both aborted transactions and the committed ones between them
+    assert.deepEqual((await w3.readOffsets('c')).map((o) => o.offset), [{ n: 4 }], 'resumes after the last committed offset');
+    await write(w3, 5);
+    const seen: string[] = [];
+    await readCommitted(platform.settings, offsetsTopic, (_k, v) => seen.push(v ? v.toString() : 'null'));
+    assert.deepEqual(seen, [1, 2, 3, 4, 5].map((n) => `{"n":${n}}`));
+    assert.deepEqual((await javaReadCommitted(kafka.bootstrap, offsetsTopic, 5)).sort(), [1, 2, 3, 4, 5].map((n) => `{"n":${n}}`));
+    await w3.close();
+  });
+
   test('after a failed write nothing is committed behind it until the runtime resumes', async (t) => {
     if (!kafka.bootstrap) return t.skip(kafka.reason);
     const topic = randomTopic('eos-poison');
