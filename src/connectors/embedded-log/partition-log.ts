@@ -47,7 +47,8 @@ interface Segment {
   base: number;
   /** bytes of valid, written data */
   size: number;
-  index: SegmentIndex;
+  /** the active segment's sparse index; null for a closed segment (its index file is read when a reader needs it) */
+  index: SegmentIndex | null;
 }
 
 interface Pending {
@@ -175,7 +176,7 @@ export class PartitionLog {
     for (let i = 0; i < bases.length - 1; i++) {
       const base = bases[i]!;
       const size = (await fsp.stat(path.join(this.dir, segmentFileName(base)))).size;
-      this.#segments.push({ base, size, index: await SegmentIndex.load(this.dir, base, size) });
+      this.#segments.push({ base, size, index: null });
     }
     if (bases.length === 0) {
       await this.#createSegment(0);
@@ -241,8 +242,12 @@ export class PartitionLog {
   }
 
   /** Segments as readers need them: base offset, file path, index. */
-  segments(): ReadonlyArray<{ base: number; file: string; index: SegmentIndex }> {
-    return this.#segments.map((s) => ({ base: s.base, file: path.join(this.dir, segmentFileName(s.base)), index: s.index }));
+  segments(): ReadonlyArray<{ base: number; file: string; index: SegmentIndex | (() => Promise<SegmentIndex>) }> {
+    return this.#segments.map((s) => ({
+      base: s.base,
+      file: path.join(this.dir, segmentFileName(s.base)),
+      index: s.index ?? (() => SegmentIndex.load(this.dir, s.base, s.size)),
+    }));
   }
 
   /** Calls `fn` after the high watermark moves; returns an unsubscribe function. */
@@ -352,7 +357,8 @@ export class PartitionLog {
     const seg = this.#active;
     const start = seg.size;
     let buf = pooled.subarray(0, total);
-    const indexBefore = seg.index.length;
+    const index = seg.index!;
+    const indexBefore = index.length;
     let lastIndexed = this.#lastIndexedPos;
     let at = 0;
     let offset = this.#next;
@@ -360,7 +366,7 @@ export class PartitionLog {
     while (at < total) {
       const filePos = start + at;
       if (filePos - lastIndexed >= INDEX_INTERVAL_BYTES) {
-        seg.index.add(offset - seg.base, filePos);
+        index.add(offset - seg.base, filePos);
         lastIndexed = filePos;
       }
       setRecordOffset(buf, at, offset);
@@ -375,7 +381,7 @@ export class PartitionLog {
         buf = pooled.subarray(0, total);
       } catch (e) {
         // the buffer went down with the thread; nothing was written, a resend is safe
-        seg.index.truncate(start);
+        index.truncate(start);
         this.#fail(batch, writeError(`cannot checksum records for ${this.topic}-${this.partition}`, e, true));
         return;
       }
@@ -395,11 +401,11 @@ export class PartitionLog {
     seg.size = start + total;
     this.#next = offset;
     this.#lastIndexedPos = lastIndexed;
-    if (seg.index.length > indexBefore) {
+    if (index.length > indexBefore) {
       // advisory; a failure here only costs readers a longer scan
       try {
-        await writeFully(this.#indexFd, seg.index.encode(this.#indexWritten), this.#indexWritten * 8);
-        this.#indexWritten = seg.index.length;
+        await writeFully(this.#indexFd, index.encode(this.#indexWritten), this.#indexWritten * 8);
+        this.#indexWritten = index.length;
       } catch (e) {
         this.#opts.logger?.warn('embedded log: cannot write index entries', { topic: this.topic, partition: this.partition, error: String(e) });
       }
@@ -424,7 +430,7 @@ export class PartitionLog {
       await ftruncate(this.#fd, size);
       await fdatasync(this.#fd);
       this.#active.size = size;
-      this.#active.index.truncate(size);
+      this.#active.index!.truncate(size);
       if (resetNext) this.#next = this.#hw;
       this.#fail(rejected, writeError(`cannot write to ${this.topic}-${this.partition}`, cause, true));
     } catch (e) {
@@ -491,6 +497,8 @@ export class PartitionLog {
     await closeFd(this.#indexFd);
     this.#fd = -1;
     this.#indexFd = -1;
+    // a closed segment's index lives in its file only: memory does not grow with the number of segments
+    this.#active.index = null;
     this.#opts.logger?.debug('embedded log: rolling segment', { topic: this.topic, partition: this.partition, base: this.#next });
     await this.#createSegment(this.#next);
   }

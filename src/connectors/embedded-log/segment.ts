@@ -45,28 +45,35 @@ export async function listSegments(dir: string): Promise<number[]> {
 
 /** In-memory sparse index of one segment. */
 export class SegmentIndex {
-  /** flat pairs: relative offset, position */
-  #e: number[] = [];
+  /** flat pairs: relative offset, position (both below 2^32: a segment is at most 1 GiB) */
+  #e = new Uint32Array(64);
+  #n = 0;
 
   get length(): number {
-    return this.#e.length / 2;
+    return this.#n / 2;
   }
 
   add(relOffset: number, position: number): void {
-    this.#e.push(relOffset, position);
+    if (this.#n + 2 > this.#e.length) {
+      const grown = new Uint32Array(this.#e.length * 2);
+      grown.set(this.#e);
+      this.#e = grown;
+    }
+    this.#e[this.#n++] = relOffset;
+    this.#e[this.#n++] = position;
   }
 
   /** Drops entries whose position is at or past `size`. */
   truncate(size: number): void {
-    let n = this.#e.length;
+    let n = this.#n;
     while (n > 0 && this.#e[n - 1]! >= size) n -= 2;
-    this.#e.length = n;
+    this.#n = n;
   }
 
   /** Position of the last entry with relative offset ≤ `relOffset` (0 when none). */
   lookup(relOffset: number): number {
     let lo = 0;
-    let hi = this.#e.length / 2 - 1;
+    let hi = this.#n / 2 - 1;
     let best = 0;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
