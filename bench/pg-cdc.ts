@@ -415,8 +415,8 @@ function run(cmd: string, args: string[], env: Record<string, string>): Promise<
 export async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess; output(): string; kill(sig: NodeJS.Signals): Promise<void> }> {
   const main = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const port = await freePort();
-  // the flags bin/tributary.js runs the server with (see there), unless BENCH_SERVER_NODE_ARGS replaces them
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
+  // node as bin/tributary.js runs it (no extra flags), unless BENCH_SERVER_NODE_ARGS gives some
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, main, 'server', '--data-dir', dataDir, '--port', String(port)], {
     env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
   });

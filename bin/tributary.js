@@ -1,6 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
-// --max-semi-space-size=2 (MiB): a smaller young generation; measured ~30 MB less peak RSS with no loss of throughput
-// (docs/postgres-cdc.md, memory). It must be a command-line flag: V8 ignores it when set at run time.
+#!/usr/bin/env node
+// Node's default young generation (16 MiB semi-spaces): a smaller one (--max-semi-space-size=2, used until
+// 2026-12-04) promoted records in flight to the old generation — up to 36 % of the main thread in GC and ~40 % less
+// snapshot throughput into Kafka — for no RSS gain once the embedded log stopped leaking (docs/postgres-cdc.md, memory).
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm install` via the prepare script, or `npm run build`).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
