@@ -20,6 +20,9 @@ import type { PlatformRecord, SourcePartition } from '../../sdk/record.js';
 import { errorCodes, platformaticBaseOptions, platformaticMessage, toTributaryError } from './drivers.js';
 import type { KafkaSettings, ProducerSettings } from './config.js';
 
+/** coordinator answers that mean "not ready yet, ask again" */
+const COORDINATOR_NOT_READY = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS']);
+
 /** record batch attribute bits (Kafka's RecordBatch) */
 const TRANSACTIONAL = 0x10;
 const CONTROL = 0x20;
@@ -92,14 +95,26 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
    * final, so a read of them must come after it.
    */
   async #init(): Promise<void> {
-    if (!this.#producer) await this.#reset();
-    try {
-      const tx = await this.#producer!.beginTransaction();
-      await tx.cancel();
-      this.#initialized = true;
-    } catch (e) {
-      await this.#reset();
-      throw this.#error(e, 'initialising the transactional producer');
+    // a broker that has just started creates and loads its transaction state topic on first use: the coordinator
+    // answers NOT_COORDINATOR / COORDINATOR_* (and CONCURRENT_TRANSACTIONS while a predecessor's commit completes)
+    // for longer than the client's own retries; wait for it here, a bounded time
+    const deadline = Date.now() + 30_000;
+    for (let attempt = 0; ; attempt++) {
+      if (!this.#producer) await this.#reset();
+      try {
+        const tx = await this.#producer!.beginTransaction();
+        await tx.cancel();
+        this.#initialized = true;
+        return;
+      } catch (e) {
+        await this.#reset();
+        const codes = [...errorCodes(e)];
+        if (!this.#closed && Date.now() < deadline && codes.some((c) => COORDINATOR_NOT_READY.has(c))) {
+          await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
+          continue;
+        }
+        throw this.#error(e, 'initialising the transactional producer');
+      }
     }
   }
 
