@@ -253,9 +253,11 @@ export async function readCommitted(
     if (!t) throw new TributaryError('platform.read', `topic '${topic}' not found in the cluster's metadata`, { retriable: true });
     const ends = (await consumer.listOffsets({ topics: [topic], isolationLevel: FetchIsolationLevels.READ_COMMITTED })).get(topic);
     if (!ends || ends.length < t.partitionsCount) throw new TributaryError('platform.read', `no last stable offsets for the partitions of '${topic}'`, { retriable: true });
+    // from the log start offset (retention may have deleted the first segments; a fetch below it is out of range)
+    const starts = (await consumer.listOffsets({ topics: [topic], timestamp: -2n })).get(topic) ?? [];
     for (let partition = 0; partition < t.partitionsCount; partition++) {
       const end = ends[partition]!;
-      let next = 0n;
+      let next = starts[partition] ?? 0n;
       const deadline = Date.now() + 60_000;
       /** per producer id: records of its open transaction, delivered or dropped at its marker */
       const open = new Map<bigint, Array<{ key: Buffer | null; value: Buffer | null; offset: bigint; ts: number }>>();

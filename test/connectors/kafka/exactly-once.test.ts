@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { ProduceAcks, Producer } from '@platformatic/kafka';
+import { Admin, ProduceAcks, Producer } from '@platformatic/kafka';
 import { getKafka, randomTopic } from './broker-fixture.js';
 import { createKafkaPlatform, type KafkaPlatform } from '../../../src/connectors/kafka/platform.js';
 import { offsetKey, readCommitted } from '../../../src/connectors/kafka/transactions.js';
@@ -175,6 +175,25 @@ describe('exactly-once into Kafka', () => {
     assert.deepEqual(seen, [1, 2, 3, 4, 5].map((n) => `{"n":${n}}`));
     assert.deepEqual((await javaReadCommitted(kafka.bootstrap, offsetsTopic, 5)).sort(), [1, 2, 3, 4, 5].map((n) => `{"n":${n}}`));
     await w3.close();
+  });
+
+  test('read_committed reading starts at the log start offset once earlier records were deleted', async (t) => {
+    if (!kafka.bootstrap) return t.skip(kafka.reason);
+    const topic = randomTopic('eos-deleted');
+    const w = platform.transactional({ transactionalId: randomTopic('tx'), offsetsTopic: randomTopic('eos-offsets') });
+    await w.open();
+    for (let i = 1; i <= 4; i++) await w.write([{ ...rec(topic, 'k', `v${i}`), partition: 0 }], 'c', [{ partition: { p: 0 }, offset: { n: i } }]);
+    // each transaction is a record and a COMMIT marker: offsets 0–7; delete everything before v3 (offset 4)
+    const admin = new Admin({ clientId: 'eos-test', bootstrapBrokers: [kafka.bootstrap] });
+    try {
+      await admin.deleteRecords({ topics: [{ name: topic, partitions: [{ partition: 0, offset: 4n }] }] });
+    } finally {
+      await admin.close();
+    }
+    const seen: string[] = [];
+    await readCommitted(platform.settings, topic, (_k, v, partition) => partition === 0 && seen.push(v!.toString()));
+    assert.deepEqual(seen, ['v3', 'v4']);
+    await w.close();
   });
 
   test('after a failed write nothing is committed behind it until the runtime resumes', async (t) => {
