@@ -69,10 +69,10 @@ export function toTributaryError(err: unknown, what: string): TributaryError {
   const msg = err instanceof Error ? err.message : String(err);
   if (auth) return new TributaryError('platform.connection', `Kafka authentication failed while ${what}: ${msg}`, { retriable: false, cause: err, hint: 'check sasl.* / ssl.* settings' });
   if (producerState) return new TributaryError('platform.write', `Kafka producer state lost while ${what} (${producerState})`, { retriable: true, cause: err, details: { resetProducer: true } });
-  if (fatalProtocol && !retriableProtocol && !network) return new TributaryError('platform.write', `Kafka refused the write while ${what}: ${fatalProtocol}`, { retriable: false, cause: err });
+  if (fatalProtocol && !retriableProtocol && !network) return new TributaryError('platform.write', `Kafka refused the request while ${what}: ${fatalProtocol}`, { retriable: false, cause: err });
   if (network) return new TributaryError('platform.connection', `Kafka unreachable while ${what}: ${msg}`, { retriable: true, cause: err, hint: 'is the broker running? check bootstrap.servers' });
-  if (retriableProtocol || topicMissing) return new TributaryError('platform.write', `Kafka write failed while ${what} (${retriableProtocol ?? 'UNKNOWN_TOPIC_OR_PARTITION'})`, { retriable: true, cause: err });
-  return new TributaryError('platform.write', `Kafka write failed while ${what}: ${msg}`, { retriable: true, cause: err });
+  if (retriableProtocol || topicMissing) return new TributaryError('platform.write', `Kafka request failed while ${what} (${retriableProtocol ?? 'UNKNOWN_TOPIC_OR_PARTITION'})`, { retriable: true, cause: err });
+  return new TributaryError('platform.write', `Kafka request failed while ${what}: ${msg}`, { retriable: true, cause: err });
 }
 
 /** Options shared by @platformatic/kafka clients (producer, admin, consumer). */
