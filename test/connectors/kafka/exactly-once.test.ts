@@ -28,6 +28,12 @@ after(async () => {
   await stopEmbeddedPg();
 });
 
+/** a producer with the task's transactional id, standing for an incarnation that is about to crash */
+const zombieProducer = (bootstrap: string, id: string) =>
+  new Producer({ clientId: 'zombie', bootstrapBrokers: [bootstrap], idempotent: true, acks: ProduceAcks.ALL, transactionalId: id, producerId: -1n, producerEpoch: -1, strict: false, retryDelay: 20, retries: 20 });
+/** drops a producer as a crash would: its open transaction stays open on the coordinator */
+const abandon = (p: Producer) => (p.close(true as boolean) as unknown as Promise<void>).catch(() => undefined);
+
 const rec = (topic: string, k: string, v: string): PlatformRecord => ({ topic, key: Buffer.from(k), value: Buffer.from(v), timestamp: Date.now() });
 
 /** values of a topic as Kafka's Java console consumer reads them with isolation.level=read_committed */
@@ -86,7 +92,7 @@ describe('exactly-once into Kafka', () => {
     await first.write([rec(topic, 'a', 'committed-1')], 'c', [{ partition: { p: 0 }, offset: { n: 1 } }]);
 
     // a crashed incarnation: a transaction with records and an offset, left open (no commit, no abort)
-    const zombie = new Producer({ clientId: 'zombie', bootstrapBrokers: [kafka.bootstrap], idempotent: true, acks: ProduceAcks.ALL, transactionalId: id, producerId: -1n, producerEpoch: -1, strict: false, retryDelay: 20, retries: 20 });
+    const zombie = zombieProducer(kafka.bootstrap, id);
     const ztx = await zombie.beginTransaction();
     await ztx.send({ messages: [{ topic, partition: 0, key: Buffer.from('a'), value: Buffer.from('zombie') }, { topic: offsetsTopic, partition: 0, key: offsetKey('c', { p: 0 }), value: Buffer.from('{"n":99}') }] });
 
@@ -99,7 +105,7 @@ describe('exactly-once into Kafka', () => {
     // the fenced incarnations can no longer commit
     await assert.rejects(first.write([rec(topic, 'a', 'late')], 'c', [{ partition: { p: 0 }, offset: { n: 50 } }]), (e: unknown) => e instanceof TributaryError && e.code === 'platform.fenced' && !e.retriable);
     await assert.rejects(ztx.commit());
-    await (zombie.close(true as boolean) as unknown as Promise<void>).catch(() => undefined);
+    await abandon(zombie);
 
     assert.deepEqual((await second.readOffsets('c')).map((o) => o.offset), [{ n: 2 }]);
     const ours: string[] = [];
@@ -121,10 +127,10 @@ describe('exactly-once into Kafka', () => {
       await w.open();
       for (let i = 0; i < 3; i++) await w.write([rec(topic, 'a', `r${round}-${i}`)], 'c', [{ partition: { p: 0 }, offset: { n: ++n } }]);
       // leave one transaction open, as a crash would: the next round's open() aborts it
-      const zombie = new Producer({ clientId: 'zombie', bootstrapBrokers: [kafka.bootstrap], idempotent: true, acks: ProduceAcks.ALL, transactionalId: id, producerId: -1n, producerEpoch: -1, strict: false, retryDelay: 20, retries: 20 });
+      const zombie = zombieProducer(kafka.bootstrap, id);
       const ztx = await zombie.beginTransaction();
       await ztx.send({ messages: [{ topic: offsetsTopic, partition: 0, key: offsetKey('c', { p: 0 }), value: Buffer.from('{"n":-1}') }] });
-      await (zombie.close(true as boolean) as unknown as Promise<void>).catch(() => undefined);
+      await abandon(zombie);
       await w.close().catch(() => undefined);
     }
     const last = platform.transactional({ transactionalId: id, offsetsTopic });
@@ -140,7 +146,6 @@ describe('exactly-once into Kafka', () => {
     if (!kafka.bootstrap) return t.skip(kafka.reason);
     const offsetsTopic = randomTopic('eos-offsets');
     const id = randomTopic('tx');
-    const zombie = () => new Producer({ clientId: 'zombie', bootstrapBrokers: [kafka.bootstrap!], idempotent: true, acks: ProduceAcks.ALL, transactionalId: id, producerId: -1n, producerEpoch: -1, strict: false, retryDelay: 20, retries: 20 });
     const write = (w: ReturnType<KafkaPlatform['transactional']>, n: number) => w.write([], 'c', [{ partition: { p: 0 }, offset: { n } }]);
 
     const w1 = platform.transactional({ transactionalId: id, offsetsTopic });
@@ -149,10 +154,10 @@ describe('exactly-once into Kafka', () => {
     await write(w1, 2);
     await w1.close();
     // a crashed incarnation whose open transaction wrote an offset record: aborted by the next open()
-    const za = zombie();
+    const za = zombieProducer(kafka.bootstrap, id);
     const zta = await za.beginTransaction();
     await zta.send({ messages: [{ topic: offsetsTopic, partition: 0, key: offsetKey('c', { p: 0 }), value: Buffer.from('{"n":-1}') }] });
-    await (za.close(true as boolean) as unknown as Promise<void>).catch(() => undefined);
+    await abandon(za);
     const w2 = platform.transactional({ transactionalId: id, offsetsTopic });
     await w2.open();
     await write(w2, 3);
@@ -160,11 +165,11 @@ describe('exactly-once into Kafka', () => {
     await w2.close();
     // a crashed incarnation that had added the offsets partition to its transaction but written nothing there yet
     // (killed between AddPartitionsToTxn and Produce): its ABORT marker has no aborted records before it
-    const zb = zombie();
+    const zb = zombieProducer(kafka.bootstrap, id);
     const ztb = await zb.beginTransaction();
     const md = await zb.metadata({ topics: [offsetsTopic] });
     await ztb.addPartitions(md, [{ topic: offsetsTopic, partition: 0 }] as never);
-    await (zb.close(true as boolean) as unknown as Promise<void>).catch(() => undefined);
+    await abandon(zb);
     const w3 = platform.transactional({ transactionalId: id, offsetsTopic });
     await w3.open();
     // one fetch holds it all: both aborted transactions and the committed ones between them
