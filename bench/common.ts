@@ -1,5 +1,5 @@
 /** Shared benchmark helpers: timing, percentiles, RSS sampling of a process via /proc, table and JSON output. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 /** seconds since `t0` (from `now()`) */
@@ -58,6 +58,89 @@ export function cpuSecondsOf(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** utime + stime (ms) of one /proc stat line, and its command name */
+function statCpu(stat: string): { name: string; user: number; system: number } {
+  const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { name, user: Number(f[11]) * 10, system: Number(f[12]) * 10 }; // clock ticks (USER_HZ = 100) → ms
+}
+
+interface CpuSnapshot {
+  threads: Map<string, { user: number; system: number }>;
+  byName: Map<string, number>;
+  machineBusy: number;
+  machineIdle: number;
+}
+
+function cpuSnapshot(names: string[]): CpuSnapshot {
+  const threads = new Map<string, { user: number; system: number }>();
+  for (const t of readdirSync('/proc/self/task')) {
+    try {
+      threads.set(t, statCpu(readFileSync(`/proc/self/task/${t}/stat`, 'utf8')));
+    } catch {
+      /* the thread ended */
+    }
+  }
+  const byName = new Map<string, number>();
+  if (names.length) {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const c = statCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        if (names.includes(c.name)) byName.set(pid, c.user + c.system);
+      } catch {
+        /* the process ended */
+      }
+    }
+  }
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { threads, byName, machineBusy: (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) * 10, machineIdle: (f[3]! + f[4]!) * 10 };
+}
+
+/** Where CPU went over a measured span: this process's main thread and its other threads, named processes, the machine. */
+export interface CpuAccount {
+  /** this process's main (JavaScript) thread, ms */
+  mainMs: number;
+  /** this process's other threads (V8 GC and compiler helpers, libuv's file I/O pool, worker threads), ms, user and system */
+  otherUserMs: number;
+  otherSystemMs: number;
+  /** processes with the given command names (e.g. the database's backends), ms */
+  namedMs: number;
+  /** share of all cores busy (any process), 0–1 */
+  machineBusy: number;
+}
+
+/**
+ * Starts accounting CPU by thread (Linux /proc; 10 ms resolution, so meant for spans of seconds). `names`: command
+ * names of other processes to add up (processes that exit during the span are missed).
+ */
+export function cpuAccount(names: string[] = []): { stop(): CpuAccount } {
+  const a = cpuSnapshot(names);
+  return {
+    stop(): CpuAccount {
+      const b = cpuSnapshot(names);
+      const main = String(process.pid);
+      let mainMs = 0;
+      let otherUserMs = 0;
+      let otherSystemMs = 0;
+      for (const [t, v] of b.threads) {
+        const u = v.user - (a.threads.get(t)?.user ?? 0);
+        const s = v.system - (a.threads.get(t)?.system ?? 0);
+        if (t === main) mainMs = u + s;
+        else {
+          otherUserMs += u;
+          otherSystemMs += s;
+        }
+      }
+      let namedMs = 0;
+      for (const [pid, v] of b.byName) namedMs += v - (a.byName.get(pid) ?? 0);
+      const busy = b.machineBusy - a.machineBusy;
+      const idle = b.machineIdle - a.machineIdle;
+      return { mainMs, otherUserMs, otherSystemMs, namedMs, machineBusy: busy + idle > 0 ? busy / (busy + idle) : 0 };
+    },
+  };
 }
 
 export function machine(): Record<string, unknown> {

@@ -6,7 +6,7 @@ import { startEmbeddedPostgres } from '../src/connectors/embedded-postgres/index
 import { startApp } from '../src/server/app.js';
 import { createLogger, setLogLevel } from '../src/runtime/logger.js';
 import { executeScript } from '../src/commands/sql.js';
-import { formatTable } from './common.js';
+import { cpuAccount, formatTable, type CpuAccount } from './common.js';
 
 /**
  * `npm run bench -- jdbc [--rows N] [--quick] [--json]`: query polling of a table into the embedded log, beside the
@@ -50,19 +50,21 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
 
   // the driver alone, issuing the queries the connector issues
   const driverIncrementing = async (c: pg.Client = driver, rowMode: 'array' | undefined = 'array') => {
+    const cpu = cpuAccount(['postgres']);
     const t0 = process.hrtime.bigint();
     let last = '0';
     let n = 0;
     for (;;) {
-      const r = await c.query({ text: `SELECT "id", "name", "amount", "created", "note", "id"::text AS k FROM "public"."bench_rows" WHERE "id" > $1::int8 ORDER BY "id" LIMIT ${batch}`, values: [last], ...(rowMode ? { rowMode } : {}) });
+      const r = await c.query({ text: `SELECT "id", "name", "amount", "created", "note" FROM "public"."bench_rows" WHERE "id" > $1::int8 ORDER BY "id" LIMIT ${batch}`, values: [last], ...(rowMode ? { rowMode } : {}) });
       if (!r.rows.length) break;
       n += r.rows.length;
-      const lastRow = r.rows[r.rows.length - 1] as string[] | { k: string };
-      last = Array.isArray(lastRow) ? lastRow[5]! : lastRow.k;
+      const lastRow = r.rows[r.rows.length - 1] as string[] | { id: string };
+      last = Array.isArray(lastRow) ? lastRow[0]! : lastRow.id;
     }
-    return { n, secs: Number(process.hrtime.bigint() - t0) / 1e9 };
+    return { n, secs: Number(process.hrtime.bigint() - t0) / 1e9, cpu: cpu.stop() };
   };
   const driverBulk = async (c: pg.Client = driver, rowMode: 'array' | undefined = 'array') => {
+    const cpu = cpuAccount(['postgres']);
     const t0 = process.hrtime.bigint();
     let n = 0;
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -73,7 +75,7 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
       if (r.rows.length < batch) break;
     }
     await c.query('COMMIT');
-    return { n, secs: Number(process.hrtime.bigint() - t0) / 1e9 };
+    return { n, secs: Number(process.hrtime.bigint() - t0) / 1e9, cpu: cpu.stop() };
   };
 
   const tributary = async (mode: 'bulk' | 'incrementing') => {
@@ -81,6 +83,7 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
     const app = await startApp({ dataDir, port: 0, logger: createLogger(), fsync: (process.env.BENCH_FSYNC as 'always') ?? 'always' });
     try {
       const name = `BENCH_${mode.toUpperCase()}`;
+      const cpu = cpuAccount(['postgres']);
       const t0 = process.hrtime.bigint();
       await executeScript(app.worker, `CREATE SOURCE CONNECTOR ${name} WITH (
         'connector.class'='io.confluent.connect.jdbc.JdbcSourceConnector', 'connection.url'='${db.jdbcUrl()}',
@@ -97,20 +100,27 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
         await new Promise((r) => setTimeout(r, 20));
       }
       const end = process.hrtime.bigint();
+      const used = cpu.stop();
       const secs = Number(end - t0) / 1e9;
       const startupMs = Number(first!.at - t0) / 1e6;
       const steady = (written - first!.n) / (Number(end - first!.at) / 1e9);
       const m = app.worker.details(name).tasks[0]!.metrics;
       if (process.env.BENCH_DEBUG) log(`  offsets: ${JSON.stringify(await app.worker.offsets(name))}`);
       log(`  ${mode}: start-up ${Math.round(startupMs)} ms; poll wait ${Math.round(m.pollMs)} ms, dispatch ${Math.round(m.dispatchMs)} ms, backpressure ${Math.round(m.backpressureMs)} ms over ${Math.round(secs * 1000)} ms`);
-      return { n: written, secs, startupMs, steady };
+      return { n: written, secs, startupMs, steady, cpu: used };
     } finally {
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   };
 
-  type Run = { driver: number; driverObjects: number; tributary: number; steady: number; startupMs: number; ratio: number };
+  /** CPU per row in µs over a span, by where it ran */
+  type CpuPerRow = { main: number; otherThreadsUser: number; otherThreadsSystem: number; postgres: number; machineBusyPct: number };
+  const perRow = (c: CpuAccount, n: number): CpuPerRow => {
+    const us = (ms: number) => Math.round((ms * 1000 * 100) / n) / 100;
+    return { main: us(c.mainMs), otherThreadsUser: us(c.otherUserMs), otherThreadsSystem: us(c.otherSystemMs), postgres: us(c.namedMs), machineBusyPct: Math.round(c.machineBusy * 100) };
+  };
+  type Run = { driver: number; driverObjects: number; tributary: number; steady: number; startupMs: number; ratio: number; cpuPerRow: { driver: CpuPerRow; tributary: CpuPerRow } };
   const repeat = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1) || 1);
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const results: Array<{ mode: string; runs: Run[] } & Run> = [];
@@ -128,7 +138,7 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
       if (process.env.BENCH_DEBUG) log(`  [${mode}] tributary ends at monotonic ${process.hrtime.bigint() / 1000n} µs`);
       const dr = d.n / d.secs;
       const tr = t.n / t.secs;
-      runs.push({ driver: Math.round(dr), driverObjects: Math.round(o.n / o.secs), tributary: Math.round(tr), steady: Math.round(t.steady), startupMs: Math.round(t.startupMs), ratio: tr / dr });
+      runs.push({ driver: Math.round(dr), driverObjects: Math.round(o.n / o.secs), tributary: Math.round(tr), steady: Math.round(t.steady), startupMs: Math.round(t.startupMs), ratio: tr / dr, cpuPerRow: { driver: perRow(d.cpu, d.n), tributary: perRow(t.cpu, t.n) } });
     }
     const mid = runs.find((r) => r.ratio === median(runs.map((x) => x.ratio)))!;
     results.push({ mode, ...mid, runs });
@@ -165,7 +175,15 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
     }
     process.stdout.write(formatTable(['mode', 'driver rows/s', 'tributary rows/s', 'ratio', 'driver objects rows/s', 'tributary steady rows/s', 'start-up ms'], rowsOut) + '\n');
     process.stdout.write(`driver = node-postgres, raw text arrays (the floor's baseline); driver objects = node-postgres defaults (object rows, type parsing), for context\n`);
-    process.stdout.write(`tributary = CREATE → every row acknowledged (start-up included); steady = after the first acknowledged record\n`);
+    process.stdout.write(`tributary = CREATE → every row acknowledged (start-up included); steady = after the first acknowledged record\n\n`);
+    const cpuRows = results.flatMap((r) =>
+      (['driver', 'tributary'] as const).map((who) => {
+        const c = r.cpuPerRow[who];
+        return [r.mode, who, c.main, c.otherThreadsUser, c.otherThreadsSystem, c.postgres, Math.round((c.main + c.otherThreadsUser + c.otherThreadsSystem + c.postgres) * 100) / 100, `${c.machineBusyPct} %`];
+      }),
+    );
+    process.stdout.write(formatTable(['mode', 'run', 'main thread µs/row', 'other threads user µs/row', 'other threads system µs/row', 'PostgreSQL µs/row', 'total µs/row', 'cores busy'], cpuRows) + '\n');
+    process.stdout.write(`CPU from /proc (10 ms ticks) over each measured span; other threads = V8's GC/compiler helpers, libuv's file I/O pool, the checksum thread\n`);
     process.stdout.write(`floor: ≥ 60 % of the driver's rate → ${out.pass ? 'met' : 'NOT met'}\n\n` + JSON.stringify(out) + '\n');
   }
   return out;
