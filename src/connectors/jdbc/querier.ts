@@ -194,6 +194,8 @@ export class TableQuerier {
     const keyExprs: string[] = [];
     const keyCasts: string[] = [];
     const selectExtra: string[] = [];
+    /** per order key: the row index of its text (a selected column, or null: an extra column added below) */
+    const keyAt: Array<number | null> = [];
     if (this.#usesTs) {
       const tsCols = s.timestampColumns.map((n) => need(n, 'timestamp.column.name'));
       const t0 = tsCols[0]!;
@@ -207,6 +209,7 @@ export class TableQuerier {
       // parameters are UTC instants; converted to the column's type so an index on it can be used
       keyCasts.push(this.#tsType === 'timestamptz' ? '$::timestamptz' : `($::timestamptz AT TIME ZONE ${quoteLiteral(s.timeZone)})`);
       selectExtra.push(this.#tsType === 'timestamptz' ? `(${expr})::text` : `((${expr}) AT TIME ZONE ${quoteLiteral(s.timeZone)})::text`);
+      keyAt.push(null);
     }
     if (this.#usesInc) {
       const inc = need(s.incrementingColumn, 'incrementing.column.name');
@@ -216,11 +219,13 @@ export class TableQuerier {
       }
       keyExprs.push(this.#q(inc.name));
       keyCasts.push(tname === 'numeric' ? '$::numeric' : '$::int8');
-      selectExtra.push(`${this.#q(inc.name)}::text`);
+      // the column's own text is the key (an integer's or numeric's output is its ::text); no second copy per row
+      keyAt.push(byName.get(inc.name)!);
     }
     const cols = columns.map((c) => this.#q(c.name)).join(', ');
     const select = `SELECT ${cols}${selectExtra.map((e, i) => `, ${e} AS tributary_k${i}`).join('')} FROM ${from}`;
-    this.#keyIdx = selectExtra.map((_, i) => columns.length + i);
+    let extra = 0;
+    this.#keyIdx = keyAt.map((i) => i ?? columns.length + extra++);
     this.#snapIdx = columns.length + selectExtra.length;
     this.#columnsCount = columns.length;
     this.#toValue = rowToValue(columns.map((c) => c.name), this.#codecs.map((c) => c.parse));
