@@ -140,3 +140,9 @@ test('tributary sql reports a server that cannot be reached with a hint', async 
   assert.match(r.out, /cannot reach the Tributary server at http:\/\/127\.0\.0\.1:9/);
   assert.match(r.out, /Hint: start it with `tributary server`/);
 });
+
+test('tributary server refuses a TRIBUTARY_HEAP_GROWING_PERCENT that is not a whole number, naming it', async () => {
+  const r = await runCli(['server', '--data-dir', join(dataDir, 'never'), '--port', '0'], { TRIBUTARY_HEAP_GROWING_PERCENT: 'lots' });
+  assert.equal(r.code, 1);
+  assert.match(r.out, /TRIBUTARY_HEAP_GROWING_PERCENT must be a whole number ≥ 0 \(got 'lots'\)/);
+});
