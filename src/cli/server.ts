@@ -8,11 +8,12 @@ import { createPlatform } from './platform.js';
 /**
  * How much the V8 heap may grow past what a full collection left before the next one, in percent. Node's default
  * lets it grow up to 4× under a steady allocation rate: records in flight are promoted and die in the old
- * generation, so a server whose live heap is ~15 MB peaked at 200–260 MB streaming into Kafka. At 50 % the peak is
- * ~140 MB at the same rate (docs/postgres-cdc.md, memory). TRIBUTARY_HEAP_GROWING_PERCENT overrides it; 0 keeps
+ * generation, so a server whose live heap is ~15 MB peaked at 200–260 MB streaming into Kafka. At 100 % the peak is
+ * ~150–165 MB for about the same rate and CPU (50 %: ~140 MB, but up to 20 % more CPU in a snapshot; see
+ * docs/postgres-cdc.md, memory). TRIBUTARY_HEAP_GROWING_PERCENT overrides it; 0 keeps
  * V8's own heuristic.
  */
-const HEAP_GROWING_PERCENT = 50;
+const HEAP_GROWING_PERCENT = 100;
 
 function tuneHeap(): void {
   const v = process.env.TRIBUTARY_HEAP_GROWING_PERCENT;
