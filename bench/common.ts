@@ -60,21 +60,20 @@ export function cpuSecondsOf(pid: number): number {
   }
 }
 
-/** utime + stime (ms) of one /proc stat line, and its command name */
-function statCpu(stat: string): { name: string; user: number; system: number } {
-  const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+/** utime + stime (ms) and parent pid of one /proc stat line */
+function statCpu(stat: string): { ppid: number; user: number; system: number } {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { name, user: Number(f[11]) * 10, system: Number(f[12]) * 10 }; // clock ticks (USER_HZ = 100) → ms
+  return { ppid: Number(f[1]), user: Number(f[11]) * 10, system: Number(f[12]) * 10 }; // clock ticks (USER_HZ = 100) → ms
 }
 
 interface CpuSnapshot {
   threads: Map<string, { user: number; system: number }>;
-  byName: Map<string, number>;
+  tree: Map<string, number>;
   machineBusy: number;
   machineIdle: number;
 }
 
-function cpuSnapshot(names: string[]): CpuSnapshot {
+function cpuSnapshot(root: number | undefined): CpuSnapshot {
   const threads = new Map<string, { user: number; system: number }>();
   for (const t of readdirSync('/proc/self/task')) {
     try {
@@ -83,44 +82,45 @@ function cpuSnapshot(names: string[]): CpuSnapshot {
       /* the thread ended */
     }
   }
-  const byName = new Map<string, number>();
-  if (names.length) {
+  const tree = new Map<string, number>();
+  if (root !== undefined) {
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       try {
         const c = statCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-        if (names.includes(c.name)) byName.set(pid, c.user + c.system);
+        if (Number(pid) === root || c.ppid === root) tree.set(pid, c.user + c.system);
       } catch {
         /* the process ended */
       }
     }
   }
+  // user nice system idle iowait irq softirq steal: busy leaves out steal (time the hypervisor gave elsewhere)
   const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return { threads, byName, machineBusy: (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) * 10, machineIdle: (f[3]! + f[4]!) * 10 };
+  return { threads, tree, machineBusy: (f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) * 10, machineIdle: (f[3]! + f[4]!) * 10 };
 }
 
-/** Where CPU went over a measured span: this process's main thread and its other threads, named processes, the machine. */
+/** Where CPU went over a measured span: this process's main thread and its other threads, a process tree, the machine. */
 export interface CpuAccount {
   /** this process's main (JavaScript) thread, ms */
   mainMs: number;
   /** this process's other threads (V8 GC and compiler helpers, libuv's file I/O pool, worker threads), ms, user and system */
   otherUserMs: number;
   otherSystemMs: number;
-  /** processes with the given command names (e.g. the database's backends), ms */
-  namedMs: number;
-  /** share of all cores busy (any process), 0–1 */
+  /** the process `root` and its direct children (e.g. a PostgreSQL postmaster and its backends), ms */
+  treeMs: number;
+  /** share of all cores busy (any process; steal time left out), 0–1 */
   machineBusy: number;
 }
 
 /**
- * Starts accounting CPU by thread (Linux /proc; 10 ms resolution, so meant for spans of seconds). `names`: command
- * names of other processes to add up (processes that exit during the span are missed).
+ * Starts accounting CPU by thread (Linux /proc; 10 ms resolution, so meant for spans of seconds). `root`: a process
+ * whose CPU and its direct children's is added up too (children that exit during the span are missed).
  */
-export function cpuAccount(names: string[] = []): { stop(): CpuAccount } {
-  const a = cpuSnapshot(names);
+export function cpuAccount(root?: number): { stop(): CpuAccount } {
+  const a = cpuSnapshot(root);
   return {
     stop(): CpuAccount {
-      const b = cpuSnapshot(names);
+      const b = cpuSnapshot(root);
       const main = String(process.pid);
       let mainMs = 0;
       let otherUserMs = 0;
@@ -134,13 +134,23 @@ export function cpuAccount(names: string[] = []): { stop(): CpuAccount } {
           otherSystemMs += s;
         }
       }
-      let namedMs = 0;
-      for (const [pid, v] of b.byName) namedMs += v - (a.byName.get(pid) ?? 0);
+      let treeMs = 0;
+      for (const [pid, v] of b.tree) treeMs += v - (a.tree.get(pid) ?? 0);
       const busy = b.machineBusy - a.machineBusy;
       const idle = b.machineIdle - a.machineIdle;
-      return { mainMs, otherUserMs, otherSystemMs, namedMs, machineBusy: busy + idle > 0 ? busy / (busy + idle) : 0 };
+      return { mainMs, otherUserMs, otherSystemMs, treeMs, machineBusy: busy + idle > 0 ? busy / (busy + idle) : 0 };
     },
   };
+}
+
+/** The PostgreSQL postmaster a client is connected to: the parent of its backend process (Linux /proc). */
+export async function postmasterPid(client: { query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }> }): Promise<number | undefined> {
+  try {
+    const r = await client.query('SELECT pg_backend_pid() AS pid');
+    return statCpu(readFileSync(`/proc/${Number(r.rows[0]!['pid'])}/stat`, 'utf8')).ppid;
+  } catch {
+    return undefined; // not on this machine, or not readable
+  }
 }
 
 export function machine(): Record<string, unknown> {

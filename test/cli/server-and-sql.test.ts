@@ -144,5 +144,8 @@ test('tributary sql reports a server that cannot be reached with a hint', async 
 test('tributary server refuses a TRIBUTARY_HEAP_GROWING_PERCENT that is not a whole number, naming it', async () => {
   const r = await runCli(['server', '--data-dir', join(dataDir, 'never'), '--port', '0'], { TRIBUTARY_HEAP_GROWING_PERCENT: 'lots' });
   assert.equal(r.code, 1);
-  assert.match(r.out, /TRIBUTARY_HEAP_GROWING_PERCENT must be a whole number ≥ 0 \(got 'lots'\)/);
+  assert.match(r.out, /TRIBUTARY_HEAP_GROWING_PERCENT must be a whole number from 0 to 1000 \(got 'lots'\)/);
+  const big = await runCli(['server', '--data-dir', join(dataDir, 'never'), '--port', '0'], { TRIBUTARY_HEAP_GROWING_PERCENT: '1e3' });
+  assert.equal(big.code, 1);
+  assert.match(big.out, /got '1e3'/);
 });
