@@ -147,22 +147,21 @@ describe('exactly-once into Kafka', () => {
     const offsetsTopic = randomTopic('eos-offsets');
     const id = randomTopic('tx');
     const write = (w: ReturnType<KafkaPlatform['transactional']>, n: number) => w.write([], 'c', [{ partition: { p: 0 }, offset: { n } }]);
+    /** an incarnation that commits one transaction per offset and closes cleanly */
+    const committing = async (...ns: number[]) => {
+      const w = platform.transactional({ transactionalId: id, offsetsTopic });
+      await w.open();
+      for (const n of ns) await write(w, n);
+      await w.close();
+    };
 
-    const w1 = platform.transactional({ transactionalId: id, offsetsTopic });
-    await w1.open();
-    await write(w1, 1);
-    await write(w1, 2);
-    await w1.close();
+    await committing(1, 2);
     // a crashed incarnation whose open transaction wrote an offset record: aborted by the next open()
     const za = zombieProducer(kafka.bootstrap, id);
     const zta = await za.beginTransaction();
     await zta.send({ messages: [{ topic: offsetsTopic, partition: 0, key: offsetKey('c', { p: 0 }), value: Buffer.from('{"n":-1}') }] });
     await abandon(za);
-    const w2 = platform.transactional({ transactionalId: id, offsetsTopic });
-    await w2.open();
-    await write(w2, 3);
-    await write(w2, 4);
-    await w2.close();
+    await committing(3, 4);
     // a crashed incarnation that had added the offsets partition to its transaction but written nothing there yet
     // (killed between AddPartitionsToTxn and Produce): its ABORT marker has no aborted records before it
     const zb = zombieProducer(kafka.bootstrap, id);
