@@ -52,9 +52,8 @@ export function sampleRss(pid: number, everyMs = 50): { peak(): number; stop(): 
 /** CPU seconds (user + system) a process used so far, from /proc/<pid>/stat */
 export function cpuSecondsOf(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+    const c = statCpu(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return (c.user + c.system) / 1000;
   } catch {
     return 0;
   }
