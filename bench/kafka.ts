@@ -4,7 +4,7 @@
  * idempotence, record size, compression, batch.size, linger.ms), in the same run against the same broker.
  *
  *   node dist/bench/kafka.js [--records 1000000] [--size 200] [--partitions 1] [--compression none]
- *                            [--batch-size 262144] [--linger-ms 5] [--clients platformatic,kafkajs] [--bootstrap h:p]
+ *                            [--batch-size 262144] [--linger-ms 5] [--clients tributary,platformatic,kafkajs] [--bootstrap h:p]
  *
  * Prints a table and one JSON line. A ratio, not an absolute figure, is the result: the machine (2 cores) is shared
  * by the broker, the tool and the producer.
@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Admin } from '@platformatic/kafka';
+import type { KafkaClientName } from '../src/connectors/kafka/config.js';
 import { ensureKafkaLibs, javaArgs, startBroker, tempBrokerDir, type BrokerHandle } from '../src/connectors/kafka/broker.js';
 import { createKafkaPlatform } from '../src/connectors/kafka/platform.js';
 import { createLogger, setLogLevel } from '../src/runtime/logger.js';
@@ -27,7 +28,7 @@ export interface KafkaBenchOptions {
   batchSize?: number;
   lingerMs?: number;
   /** client libraries to run through the platform, in order */
-  clients?: Array<'platformatic' | 'kafkajs'>;
+  clients?: KafkaClientName[];
   /** records per `send` call, and how many calls are in flight */
   sendChunk?: number;
   sendsInFlight?: number;
@@ -105,8 +106,8 @@ async function runTool(libs: string, bootstrap: string, topic: string, o: Requir
 }
 
 /** Writes the records through Tributary's Kafka platform with one client library. */
-async function runPlatform(client: 'platformatic' | 'kafkajs', bootstrap: string, topic: string, o: Required<KafkaBenchOptions>): Promise<KafkaBenchRow> {
-  const name = `tributary kafka platform (${client === 'platformatic' ? '@platformatic/kafka' : 'kafkajs'})`;
+async function runPlatform(client: KafkaClientName, bootstrap: string, topic: string, o: Required<KafkaBenchOptions>): Promise<KafkaBenchRow> {
+  const name = `tributary kafka platform (${{ tributary: 'own record batches', platformatic: '@platformatic/kafka producer', kafkajs: 'kafkajs' }[client]})`;
   let platform: ReturnType<typeof createKafkaPlatform>;
   try {
     platform = createKafkaPlatform(
@@ -158,7 +159,7 @@ export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<Kafka
     compression: opts.compression ?? 'none',
     batchSize: opts.batchSize ?? 262144,
     lingerMs: opts.lingerMs ?? 5,
-    clients: opts.clients ?? ['platformatic', 'kafkajs'],
+    clients: opts.clients ?? ['tributary', 'platformatic', 'kafkajs'],
     sendChunk: opts.sendChunk ?? 10_000,
     sendsInFlight: opts.sendsInFlight ?? 4,
     bootstrap: opts.bootstrap ?? process.env.KAFKA_BOOTSTRAP_SERVERS ?? '',

@@ -84,6 +84,8 @@ async function startTributary(src: Source, o: StartOptions): Promise<RunningSyst
         'snapshot.mode': src.snapshotMode,
         'key.converter.schemas.enable': 'false', 'value.converter.schemas.enable': 'false',
         ...(o.compression !== 'none' ? { 'producer.override.compression.type': o.compression } : {}),
+        // experiments: BENCH_TRIBUTARY_CONFIG='{"producer.override.batch.size":"1048576"}'
+        ...(process.env.BENCH_TRIBUTARY_CONFIG ? (JSON.parse(process.env.BENCH_TRIBUTARY_CONFIG) as Record<string, string>) : {}),
       },
     }),
   });

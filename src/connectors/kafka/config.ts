@@ -11,7 +11,7 @@ import { configError, resolveConfig } from '../../runtime/config.js';
 
 export const COMPRESSION_TYPES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export type CompressionType = (typeof COMPRESSION_TYPES)[number];
-export const KAFKA_CLIENTS = ['platformatic', 'kafkajs'] as const;
+export const KAFKA_CLIENTS = ['tributary', 'platformatic', 'kafkajs'] as const;
 export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
 
 /** Whether this Node.js can compress with zstd (node:zlib has it from Node 22.15 / 23.8). */
@@ -22,7 +22,7 @@ const security = 'Security';
 const keys: ConfigKey[] = [
   { name: 'bootstrap.servers', type: 'list', doc: 'Kafka brokers to bootstrap from, host:port[,host:port…]', importance: 'high', group: 'Connection', validate: (v) => ((v as string[]).length === 0 ? 'at least one host:port' : (v as string[]).find((s) => !/^[^\s:]+:\d+$/.test(s) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(s)) ? 'entries must be host:port' : undefined) },
   { name: 'client.id', type: 'string', default: 'tributary', doc: 'Client id sent to the brokers (logs, quotas)', group: 'Connection' },
-  { name: 'kafka.client', type: 'string', default: 'platformatic', oneOf: KAFKA_CLIENTS, doc: 'Client library used to produce: platformatic (@platformatic/kafka, measured faster) or kafkajs', importance: 'low', group: 'Connection' },
+  { name: 'kafka.client', type: 'string', default: 'tributary', oneOf: KAFKA_CLIENTS, doc: 'How records are produced: tributary (record batches encoded in one buffer, sent on @platformatic/kafka connections; Kafka 2.5+), platformatic (@platformatic/kafka\'s producer) or kafkajs', importance: 'low', group: 'Connection' },
   { name: 'security.protocol', type: 'string', default: 'PLAINTEXT', oneOf: ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'], doc: 'Protocol used to talk to brokers', group: security },
   { name: 'sasl.mechanism', type: 'string', default: 'PLAIN', oneOf: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'], doc: 'SASL mechanism (with SASL_PLAINTEXT / SASL_SSL)', group: security },
   { name: 'sasl.username', type: 'string', default: null, doc: 'SASL user name (or give sasl.jaas.config)', group: security },

@@ -8,10 +8,11 @@
  * in flight together.
  */
 import { createRequire } from 'node:module';
-import { Producer, ProduceAcks } from '@platformatic/kafka';
+import { Admin, ConnectionPool, Producer, ProduceAcks, Writer, createAPI, initProducerIdV3, produceV9, type Connection } from '@platformatic/kafka';
 import { TributaryError } from '../../sdk/errors.js';
 import type { PlatformRecord } from '../../sdk/record.js';
 import type { KafkaClientName, KafkaSettings, ProducerSettings } from './config.js';
+import { encodeProduceRequest, nextSequence } from './record-batch.js';
 
 export interface ProduceDriver {
   readonly name: KafkaClientName;
@@ -138,6 +139,112 @@ export class PlatformaticDriver implements ProduceDriver {
   }
 }
 
+/** Produce v9 with a request body built by {@link encodeProduceRequest}; the response parsed by @platformatic/kafka. */
+const produceRaw = createAPI(0, 9, (body: Buffer) => Writer.create().append(body), produceV9.parseResponse);
+
+/**
+ * Tributary's own produce path (the default): each batch is encoded straight into one buffer
+ * ({@link encodeProduceRequest}) and written on @platformatic/kafka's connections (TLS and SASL included), with
+ * an idempotent producer id from InitProducerId and one sequence per partition that advances only when a batch is
+ * acknowledged, so a retried batch carries the same sequence and the broker drops it if the first attempt landed.
+ * Leaders come from metadata and are looked up again after any failure. Needs Kafka 2.5 or later (Produce v9,
+ * InitProducerId v3).
+ */
+export class RecordBatchDriver implements ProduceDriver {
+  readonly name = 'tributary' as const;
+  #producer: ProducerSettings;
+  #admin: Admin;
+  #pool: ConnectionPool;
+  #identity?: Promise<{ producerId: bigint; producerEpoch: number }>;
+  #leaders = new Map<string, Promise<{ host: string; port: number }>>();
+  #sequences = new Map<string, number>();
+  #closed = false;
+
+  constructor(settings: KafkaSettings, producer: ProducerSettings) {
+    this.#producer = producer;
+    const base = platformaticBaseOptions(settings, producer.clientId, producer);
+    this.#admin = new Admin({ ...base, clientId: `${producer.clientId}-metadata`, strict: false });
+    this.#pool = new ConnectionPool(producer.clientId, { connectTimeout: base.connectTimeout, requestTimeout: producer.requestTimeoutMs, tls: base.tls, sasl: base.sasl as never });
+  }
+
+  /** the idempotent producer's id and epoch, asked of any broker once (again after a failure) */
+  #producerIdentity(): Promise<{ producerId: bigint; producerEpoch: number }> {
+    if (!this.#identity) {
+      const p = (async () => {
+        const md = await this.#admin.metadata({ topics: [] });
+        const brokers = [...md.brokers.values()];
+        // a broker that just started answers COORDINATOR_LOAD_IN_PROGRESS for a moment: asked again quietly
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const conn = await this.#pool.getFirstAvailable(brokers);
+            const r = await initProducerIdV3.api.async(conn, null, this.#producer.requestTimeoutMs, -1n, -1);
+            return { producerId: r.producerId, producerEpoch: r.producerEpoch };
+          } catch (e) {
+            const loading = [...errorCodes(e)].some((c) => c === 'COORDINATOR_LOAD_IN_PROGRESS' || c === 'NOT_COORDINATOR' || c === 'COORDINATOR_NOT_AVAILABLE');
+            if (!loading || attempt >= 40 || this.#closed) throw e;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
+      })();
+      this.#identity = p;
+      p.catch(() => {
+        if (this.#identity === p) this.#identity = undefined;
+      });
+    }
+    return this.#identity;
+  }
+
+  #leader(topic: string, partition: number, id: string): Promise<{ host: string; port: number }> {
+    let l = this.#leaders.get(id);
+    if (!l) {
+      l = this.#admin.metadata({ topics: [topic], forceUpdate: true, autocreateTopics: false }).then((md) => {
+        const t = md.topics.get(topic);
+        const leader = t?.partitions[partition]?.leader;
+        const broker = leader === undefined || leader < 0 ? undefined : md.brokers.get(leader);
+        if (!broker) throw new TributaryError('platform.write', `no leader known for ${topic}[${partition}]`, { retriable: true });
+        return { host: broker.host, port: broker.port };
+      });
+      this.#leaders.set(id, l);
+      const mine = l;
+      l.catch(() => {
+        if (this.#leaders.get(id) === mine) this.#leaders.delete(id);
+      });
+    }
+    return l;
+  }
+
+  async produce(topic: string, partition: number, records: PlatformRecord[]): Promise<void> {
+    if (this.#closed) throw new TributaryError('platform.write', 'Kafka producer is closed', { retriable: true });
+    const id = `${topic}\u0000${partition}`;
+    const { producerId, producerEpoch } = await this.#producerIdentity();
+    const baseSequence = this.#sequences.get(id) ?? 0;
+    const body = encodeProduceRequest(records, {
+      topic,
+      partition,
+      acks: -1,
+      timeoutMs: this.#producer.requestTimeoutMs,
+      producerId,
+      producerEpoch,
+      baseSequence,
+      compression: this.#producer.compression,
+    });
+    try {
+      const conn: Connection = await this.#pool.get(await this.#leader(topic, partition, id));
+      await produceRaw.async(conn, body);
+    } catch (e) {
+      this.#leaders.delete(id); // leadership may have moved, or the broker gone: look it up again
+      throw e;
+    }
+    this.#sequences.set(id, nextSequence(baseSequence, records.length));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#pool.close().catch(() => undefined);
+    await this.#admin.close().catch(() => undefined);
+  }
+}
+
 /** kafkajs driver (kept for comparison; gzip only here: kafkajs needs extra codec packages for the others). */
 export class KafkajsDriver implements ProduceDriver {
   readonly name = 'kafkajs' as const;
@@ -191,5 +298,7 @@ export class KafkajsDriver implements ProduceDriver {
 }
 
 export function createDriver(settings: KafkaSettings, producer: ProducerSettings): ProduceDriver {
-  return settings.client === 'kafkajs' ? new KafkajsDriver(settings, producer) : new PlatformaticDriver(settings, producer);
+  if (settings.client === 'kafkajs') return new KafkajsDriver(settings, producer);
+  if (settings.client === 'platformatic') return new PlatformaticDriver(settings, producer);
+  return new RecordBatchDriver(settings, producer);
 }

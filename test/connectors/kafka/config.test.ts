@@ -26,7 +26,7 @@ test('defaults are acks=all, idempotence on, 5 in flight, no compression, auto-c
   assert.equal(s.producer.maxInFlight, 5);
   assert.equal(s.autoCreate, true);
   assert.equal(s.securityProtocol, 'PLAINTEXT');
-  assert.equal(s.client, 'platformatic');
+  assert.equal(s.client, 'tributary');
 });
 
 test('bootstrap.servers is required and must be host:port entries', () => {
