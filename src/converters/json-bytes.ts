@@ -266,6 +266,30 @@ function copyBytes(src: Buffer, b: Buffer, p: number): number {
 }
 
 /**
+ * The JSON of the last frozen struct value written for one field, kept as its own bytes. A frozen object whose
+ * properties are all primitives (or frozen themselves) cannot change, so the same object means the same JSON:
+ * sources that share one frozen block between events (the PostgreSQL snapshot's `source`) get it written once.
+ */
+class FrozenStructCache {
+  o: unknown = undefined;
+  n = 0;
+  #bytes: Buffer = Buffer.alloc(0);
+  put(b: Buffer, p: number): number {
+    return copyBytes(this.#bytes, b, p);
+  }
+  keep(x: unknown, b: Buffer, start: number, end: number): void {
+    if (!Object.isFrozen(x)) return;
+    for (const k in x as object) {
+      const v = (x as Record<string, unknown>)[k];
+      if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) return;
+    }
+    this.o = x;
+    this.n = end - start;
+    this.#bytes = Buffer.from(b.subarray(start, end));
+  }
+}
+
+/**
  * One function per struct schema: for each field, its `"name":` bytes, then its value through the field's own byte
  * writer (one call site per field, which V8 can inline) or its null text. A required field that is null, or a
  * value that is not a plain object, throws: the caller's string path then reports the error it always did.
@@ -291,7 +315,12 @@ function generatedStruct(fields: Field[], fieldWriter: (s: Schema) => { bytes: B
       vals.push(z);
       body += `  if (x === null || x === undefined) {\n    if (p + ${z.length} > e) return -1;\n    p = copy(z${i}, b, p);\n  } else `;
     }
-    body += `{\n    p = w${i}(x, b, p, e);\n    if (p < 0) return -1;\n  }\n`;
+    if (f.schema.type === 'struct') {
+      // a frozen struct value seen last time (a source block shared by a batch of events): its bytes again
+      args.push('c' + i);
+      vals.push(new FrozenStructCache());
+      body += `{\n    if (x === c${i}.o) {\n      if (p + c${i}.n > e) return -1;\n      p = c${i}.put(b, p);\n    } else {\n      const s = p;\n      p = w${i}(x, b, p, e);\n      if (p < 0) return -1;\n      c${i}.keep(x, b, s, p);\n    }\n  }\n`;
+    } else body += `{\n    p = w${i}(x, b, p, e);\n    if (p < 0) return -1;\n  }\n`;
   }
   body += '  if (p + 1 > e) return -1;\n  b[p] = 0x7d;\n  return p + 1;\n};';
   try {

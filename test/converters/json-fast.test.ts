@@ -215,4 +215,35 @@ describe('JsonConverter fast paths write what the generic path writes', () => {
     }
     assert.equal(writeString('x'.repeat(30), b, 0, 64), -1, 'no room: -1, nothing claimed');
   });
+
+  it('a frozen struct shared by many values is written once and copied; unfrozen or changed structs are written each time', () => {
+    const source = Schemas.struct([{ name: 'version', schema: Schemas.string() }, { name: 'ts_ms', schema: Schemas.int64() }, { name: 'snapshot', schema: Schemas.string(true) }, { name: 'txId', schema: Schemas.int64(true) }], 'source');
+    const schema = Schemas.struct([{ name: 'after', schema: nested }, { name: 'source', schema: source }, { name: 'op', schema: Schemas.string() }], 'envelope');
+    for (const cfg of CONFIGS) {
+      const fast = make(cfg, true);
+      const ref = make(cfg, false);
+      const same = (v: unknown, what: string) => assert.equal(fast.fromConnectData('t', schema, v)!.toString(), ref.fromConnectData('t', schema, v)!.toString(), what);
+      const r = rng(7);
+      const shared = Object.freeze({ version: '3.6.1', ts_ms: 1_700_000_000_000, snapshot: 'true', txId: 42 });
+      const mutable: Record<string, unknown> = { version: '3.6.1', ts_ms: 1, snapshot: 'true', txId: 1 };
+      for (let i = 0; i < 300; i++) {
+        same({ after: { a: Math.floor(r() * 1000) - 500, b: r() < 0.2 ? null : pick(r, STRINGS) }, source: shared, op: 'r' }, `shared frozen source, value ${i}`);
+        // the same mutable object changed between values: never served from the cache
+        mutable.ts_ms = i;
+        mutable.snapshot = i % 2 ? 'last' : null;
+        same({ after: { a: Math.floor(r() * 1000) - 500, b: r() < 0.2 ? null : pick(r, STRINGS) }, source: mutable, op: 'r' }, `mutable source, value ${i}`);
+        // a new frozen object after the shared one: its own bytes
+        if (i % 50 === 0) same({ after: { a: Math.floor(r() * 1000) - 500, b: r() < 0.2 ? null : pick(r, STRINGS) }, source: Object.freeze({ ...shared, snapshot: 'last', ts_ms: i }), op: 'r' }, `new frozen source ${i}`);
+      }
+      // a frozen object holding a mutable one is not cached: the inner object may change
+      const inner = { version: 'x', ts_ms: 1, snapshot: null, txId: null };
+      const outerSchema = Schemas.struct([{ name: 'w', schema: Schemas.struct([{ name: 's', schema: source }], 'w') }], 'o');
+      const holder = Object.freeze({ s: inner });
+      const a = fast.fromConnectData('t', outerSchema, { w: holder })!.toString();
+      inner.ts_ms = 2;
+      const b = fast.fromConnectData('t', outerSchema, { w: holder })!.toString();
+      assert.notEqual(a, b);
+      assert.equal(b, ref.fromConnectData('t', outerSchema, { w: holder })!.toString());
+    }
+  });
 });

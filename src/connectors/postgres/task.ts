@@ -288,7 +288,7 @@ export class PostgresCdcTask implements SourceTask {
     // leaves a 'last' record
     const order = new Map(tables.map((t, i) => [t.oid, i]));
     const ordered = Math.min(cfg.snapshotThreads, tables.length) <= 1;
-    let held: { rec: SourceRecord; source: Record<string, unknown> } | null = null;
+    let held: { rec: SourceRecord; value: { source: Readonly<Record<string, unknown>> } } | null = null;
     const ctxHeaders = this.ctxHeaders;
     await runSnapshot(this.conn, snapshotName, tables, cfg.snapshotThreads, cfg.snapshotFetchSize, {
       begun: (id) => {
@@ -308,6 +308,15 @@ export class PostgresCdcTask implements SourceTask {
         const idx = order.get(t.oid)!;
         const firstTable = ordered && idx === 0;
         const lastTable = ordered && idx === tables.length - 1;
+        // one source block and one offset per batch, shared by its rows (rows with a first/last mark get their own):
+        // frozen, so the JSON converter may write the block's bytes once and copy them (see json-bytes.ts)
+        const sourceOf = (mark: string): Readonly<Record<string, unknown>> =>
+          Object.freeze({
+            version: SOURCE_VERSION, connector: 'postgresql', name: cfg.prefix, ts_ms: now, snapshot: mark, db: cfg.dbname,
+            sequence, ts_us: nowUs, ts_ns: nowNs, schema: t.schema, table: t.table, txId, lsn, xmin: null, origin: null, origin_lsn: null,
+          });
+        const shared = sourceOf('true');
+        const offset = { ...offsetBase, last_snapshot_record: false };
         for (let i = 0; i < n; i++) {
           const tuple = rows[i]!;
           const firstInTable = i === 0 && !m.snapshotStarted;
@@ -317,26 +326,22 @@ export class PostgresCdcTask implements SourceTask {
               : lastInTable ? 'last_in_data_collection'
                 : firstInTable ? 'first_in_data_collection' : 'true';
           m.snapshotStarted = true;
-          const source: Record<string, unknown> = {
-            version: SOURCE_VERSION, connector: 'postgresql', name: cfg.prefix, ts_ms: now, snapshot: mark, db: cfg.dbname,
-            sequence, ts_us: nowUs, ts_ns: nowNs, schema: t.schema, table: t.table, txId, lsn, xmin: null, origin: null, origin_lsn: null,
-          };
+          const value = { before: null, after: toRow(m, tuple), source: mark === 'true' ? shared : sourceOf(mark), transaction: null, op: 'r', ts_ms: now, ts_us: nowUs, ts_ns: nowNs };
           const rec: SourceRecord = {
             topic: m.topic, keySchema: m.keySchema, key: toKey(m, tuple), valueSchema: m.envelopeSchema,
-            value: { before: null, after: toRow(m, tuple), source, transaction: null, op: 'r', ts_ms: now, ts_us: nowUs, ts_ns: nowNs },
-            timestamp: now, sourcePartition: this.partition, sourceOffset: { ...offsetBase, last_snapshot_record: false },
+            value, timestamp: now, sourcePartition: this.partition, sourceOffset: offset,
           };
           if (ctxHeaders) rec.headers = ctxHeaders;
           if (held) this.enqueue(held.rec, 256);
-          held = { rec, source };
+          held = { rec, value };
         }
         const w = this.waitForSpace();
         if (w) await w;
       },
     }, progress, this.abort.signal);
     if (held !== null && !this.abort.signal.aborted) {
-      const last: { rec: SourceRecord; source: Record<string, unknown> } = held;
-      last.source.snapshot = 'last';
+      const last: { rec: SourceRecord; value: { source: Readonly<Record<string, unknown>> } } = held;
+      last.value.source = Object.freeze({ ...last.value.source, snapshot: 'last' });
       last.rec.sourceOffset = { ...offsetBase, last_snapshot_record: true };
       this.enqueue(last.rec, 256);
     }
