@@ -91,7 +91,7 @@ export async function runCompareBench(opts: CompareOptions): Promise<Record<stri
   const REPS = quick ? 1 : 3;
   const WARMUP = !quick;
   const STEP_SECS = quick ? 5 : 10;
-  const RATES = (process.env.BENCH_RATES ?? (quick ? '1000,5000,10000,20000,40000' : '1000,2000,5000,10000,20000,30000,40000')).split(',').map(Number);
+  const RATES = (process.env.BENCH_RATES ?? (quick ? '1000,5000,10000,20000,40000,60000' : '1000,2000,5000,10000,20000,30000,40000,50000,60000')).split(',').map(Number);
   const workloads = new Set((process.env.BENCH_WORKLOADS ?? 'drain,snapshot,big,steady').split(','));
   const systems = (process.env.BENCH_SYSTEMS ?? SYSTEMS.join(',')).split(',') as SystemId[];
   const compression = process.env.BENCH_COMPRESSION ?? 'none';
