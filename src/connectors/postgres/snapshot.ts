@@ -98,11 +98,19 @@ async function readTable(c: pg.Client, t: TableRef, fetchSize: number, sink: Sna
   const cursor = `tributary_snap_${t.oid}`;
   const select = columns.map((col) => quoteIdent(col.name)).join(', ');
   await c.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${select} FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`);
+  // the next FETCH is in flight while the rows of the one before are converted and queued: the server reads the
+  // table while this process works (one fetch ahead, so at most two batches of rows are held here)
+  const fetch = () => {
+    const q = c.query({ text: `FETCH ${fetchSize} FROM ${cursor}`, rowMode: 'array', types: rawText } as pg.QueryConfig).then((r) => r.rows as Array<Array<string | null>>);
+    q.catch(() => undefined); // awaited below; a failure while the sink works must not go unhandled
+    return q;
+  };
+  let next = fetch();
   let held: Array<Array<string | null>> | null = null;
   for (;;) {
+    const rows = await next;
     if (signal.aborted) return;
-    const r = await c.query({ text: `FETCH ${fetchSize} FROM ${cursor}`, rowMode: 'array', types: rawText } as pg.QueryConfig);
-    const rows = r.rows as Array<Array<string | null>>;
+    if (rows.length) next = fetch();
     if (held) {
       await sink.rows(t, held, rows.length === 0);
       progress.rowsDone += held.length;
