@@ -273,6 +273,15 @@ export class KafkaPlatform implements Platform {
         if (attempt > 0) this.#log.info('Kafka write recovered', { topic, partition, attempts: attempt + 1 });
         return;
       } catch (e) {
+        if (batch.length > 1 && [...errorCodes(e)].some((c) => c === 'MESSAGE_TOO_LARGE' || c === 'RECORD_LIST_TOO_LARGE')) {
+          // the topic takes smaller batches than batch.size (its max.message.bytes): halves, in order, as Java's
+          // producer splits a batch; only a single record too large for the topic fails
+          this.#log.warn('Kafka refused a batch as too large, splitting it', { topic, partition, records: batch.length, hint: "lower batch.size below the topic's max.message.bytes" });
+          const half = Math.ceil(batch.length / 2);
+          await this.#produceWithRetry(topic, partition, batch.slice(0, half));
+          await this.#produceWithRetry(topic, partition, batch.slice(half));
+          return;
+        }
         const err = toTributaryError(e, `writing ${batch.length} records to ${topic}[${partition}]`);
         if ((err.details as { resetProducer?: boolean } | undefined)?.resetProducer) await this.#resetDriver();
         const wait = Math.min(p.retryBackoffMaxMs, p.retryBackoffMs * 2 ** Math.min(attempt, 10)) * (0.8 + Math.random() * 0.4);

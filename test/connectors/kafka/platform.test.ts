@@ -240,4 +240,18 @@ describe('Kafka platform against a real broker', { concurrency: false }, () => {
     const name = topic('big');
     await assert.rejects(p.send([rec(name, 0, { value: Buffer.alloc(2 * 1024 * 1024, 1) })]), (e: unknown) => e instanceof TributaryError && e.code === 'platform.write' && !e.retriable);
   });
+
+  test('a batch larger than the topic takes (max.message.bytes below batch.size) is split and every record lands in order', async (t) => {
+    if (!kafka.bootstrap) return t.skip(kafka.reason);
+    const p = platform({ 'linger.ms': 50 });
+    const name = topic('small-max');
+    await p.ensureTopic(name, { partitions: 1, configs: { 'max.message.bytes': '20000' } });
+    const records = Array.from({ length: 120 }, (_, i) => rec(name, i, { partition: 0, value: Buffer.alloc(1000, 97 + (i % 26)) }));
+    await p.send(records); // ~120 KB in one batch of batch.size=262144: refused whole, accepted in halves
+    const got = await readAll(p, name, records.length);
+    assert.deepEqual(got.map((r) => r.key!.toString()), records.map((r) => r.key!.toString()));
+    assert.deepEqual(got.map((r) => r.value!.length), records.map(() => 1000));
+    // a single record above the topic's limit still fails, non-retriably
+    await assert.rejects(p.send([rec(name, 999, { partition: 0, value: Buffer.alloc(30_000, 1) })]), (e: unknown) => e instanceof TributaryError && e.code === 'platform.write' && !e.retriable);
+  });
 });
