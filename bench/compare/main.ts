@@ -528,7 +528,7 @@ function reach(target: number, ceiling: number, what: string): string | undefine
 }
 
 /** the acceptance criteria of issue 5, evaluated on this run's figures */
-function acceptance(results: Record<string, unknown>): Criterion[] {
+export function acceptance(results: Record<string, unknown>): Criterion[] {
   const out: Criterion[] = [];
   const ok = (f?: Figures) => !!f && !f.error && Number.isFinite(f.eventsPerSec);
   const drain = results.drain as { systems: Record<string, Figures>; ceilings: { pgRecvlogical: { eventsPerSec: number }; producerPerformance: { eventsPerSec: number } } } | undefined;
@@ -564,7 +564,19 @@ function acceptance(results: Record<string, unknown>): Criterion[] {
     const last = trib.steps[trib.steps.length - 1];
     const notPushed = !!last && last.sustained === true && !trib.error;
     const why = !notPushed ? '' : last?.generatorLimited ? ' (load generator limited)' : ' (every step sustained: higher rates not tried)';
-    out.push({ criterion: 'steady: Tributary sustains ≥ 2× the highest rate Debezium sustains', value: `${trib.maxSustained}/s vs ${dbzMax}/s${why}`, met: trib.maxSustained >= 2 * dbzMax ? true : notPushed ? undefined : false, reach: reach(2 * dbzMax, ceil, lowerCeiling) });
+    // compared as the rates the steps offered: a step whose generator reached ≥ 98 % of its rate counts as that
+    // rate (the generator's own timing lands a few per mille short under load), else as what it reached; the
+    // achieved rates are printed beside
+    const offered = (x: Record<string, number | boolean>) => ((x.achievedPerSec as number) >= 0.98 * (x.rate as number) ? (x.rate as number) : (x.achievedPerSec as number));
+    const best = (st: Steady) => Math.max(0, ...st.steps.filter((x) => x.sustained).map(offered));
+    const tribStep = best(trib);
+    const dbzStep = Math.max(...dbz.map(best));
+    out.push({
+      criterion: 'steady: Tributary sustains ≥ 2× the highest rate Debezium sustains',
+      value: `the ${tribStep}/s step (achieved ${trib.maxSustained}/s) vs the ${dbzStep}/s step (achieved ${dbzMax}/s)${why}`,
+      met: dbzStep > 0 && tribStep >= 2 * dbzStep ? true : notPushed ? undefined : false,
+      reach: reach(2 * dbzStep, ceil, lowerCeiling),
+    });
   } else out.push({ criterion: 'steady state', value: 'not measured' });
   // RSS: every workload, against the smaller Debezium process
   const rss: Array<[string, number, number]> = [];

@@ -266,8 +266,8 @@ function copyBytes(src: Buffer, b: Buffer, p: number): number {
 }
 
 /**
- * The JSON of the last frozen struct value written for one field, kept as its own bytes. A frozen object whose
- * properties are all primitives (or frozen themselves) cannot change, so the same object means the same JSON:
+ * The JSON of the last frozen struct value written for one field, kept as its own bytes. A frozen plain object
+ * whose properties are all primitive data properties cannot change, so the same object means the same JSON:
  * sources that share one frozen block between events (the PostgreSQL snapshot's `source`) get it written once.
  */
 class FrozenStructCache {
@@ -279,9 +279,13 @@ class FrozenStructCache {
   }
   keep(x: unknown, b: Buffer, start: number, end: number): void {
     if (!Object.isFrozen(x)) return;
-    for (const k in x as object) {
-      const v = (x as Record<string, unknown>)[k];
-      if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) return;
+    // a plain object of data properties holding primitives only: nothing reachable from it can change
+    const proto = Object.getPrototypeOf(x);
+    if (proto !== Object.prototype && proto !== null) return;
+    const props = Object.getOwnPropertyDescriptors(x);
+    for (const k in props) {
+      const d = props[k]!;
+      if (d.get || d.set || (d.value !== null && (typeof d.value === 'object' || typeof d.value === 'function'))) return;
     }
     this.o = x;
     this.n = end - start;

@@ -244,6 +244,15 @@ describe('JsonConverter fast paths write what the generic path writes', () => {
       const b = fast.fromConnectData('t', outerSchema, { w: holder })!.toString();
       assert.notEqual(a, b);
       assert.equal(b, ref.fromConnectData('t', outerSchema, { w: holder })!.toString());
+      // nor a frozen object holding a Date (frozen or not, setTime still changes it)
+      const tsSchema = Schemas.struct([{ name: 'w', schema: Schemas.struct([{ name: 'at', schema: Schemas.timestamp() }], 'w') }], 'o2');
+      const when = new Date(1_700_000_000_000);
+      const frozenDate = Object.freeze({ at: Object.freeze(when) });
+      const c1 = fast.fromConnectData('t', tsSchema, { w: frozenDate })!.toString();
+      when.setTime(1_800_000_000_000);
+      const c2 = fast.fromConnectData('t', tsSchema, { w: frozenDate })!.toString();
+      assert.notEqual(c1, c2);
+      assert.equal(c2, ref.fromConnectData('t', tsSchema, { w: frozenDate })!.toString());
     }
   });
 });

@@ -35,8 +35,9 @@ function* errorTree(err: unknown, depth = 0): Generator<Record<string, unknown>>
 /** Kafka protocol error ids (`apiId`) found anywhere in an error. */
 export function* errorCodes(err: unknown, depth = 0): Generator<string> {
   if (!err || typeof err !== 'object' || depth > 6) return;
-  const e = err as { apiId?: unknown; errors?: unknown[]; cause?: unknown };
+  const e = err as { apiId?: unknown; type?: unknown; errors?: unknown[]; cause?: unknown };
   if (typeof e.apiId === 'string') yield e.apiId;
+  else if (typeof e.type === 'string' && /^[A-Z_]+$/.test(e.type)) yield e.type; // kafkajs
   if (Array.isArray(e.errors)) for (const x of e.errors) yield* errorCodes(x, depth + 1);
   if (e.cause) yield* errorCodes(e.cause, depth + 1);
 }
@@ -147,6 +148,8 @@ const produceRaw = createAPI(0, 9, (body: Buffer) => Writer.create().append(body
  * ({@link encodeProduceRequest}) and written on @platformatic/kafka's connections (TLS and SASL included), with
  * an idempotent producer id from InitProducerId and one sequence per partition that advances only when a batch is
  * acknowledged, so a retried batch carries the same sequence and the broker drops it if the first attempt landed.
+ * When the platform gives up on a batch whose outcome is unknown it replaces this driver (a new producer id), so
+ * the records' resend, however batched, cannot be mistaken for a duplicate.
  * Leaders come from metadata and are looked up again after any failure. Needs Kafka 2.5 or later (Produce v9,
  * InitProducerId v3).
  */
@@ -164,7 +167,9 @@ export class RecordBatchDriver implements ProduceDriver {
     this.#producer = producer;
     const base = platformaticBaseOptions(settings, producer.clientId, producer);
     this.#admin = new Admin({ ...base, clientId: `${producer.clientId}-metadata`, strict: false });
-    this.#pool = new ConnectionPool(producer.clientId, { connectTimeout: base.connectTimeout, requestTimeout: producer.requestTimeoutMs, tls: base.tls, sasl: base.sasl as never });
+    // the broker answers a produce by its timeout_ms (requestTimeoutMs): the client waits a little longer, so a
+    // late answer is not taken for a lost one
+    this.#pool = new ConnectionPool(producer.clientId, { connectTimeout: base.connectTimeout, requestTimeout: producer.requestTimeoutMs + 5000, tls: base.tls, sasl: base.sasl as never });
   }
 
   /** the idempotent producer's id and epoch, asked of any broker once (again after a failure) */

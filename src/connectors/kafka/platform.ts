@@ -264,9 +264,9 @@ export class KafkaPlatform implements Platform {
     void run.finally(() => this.#inflight.delete(run));
   }
 
-  async #produceWithRetry(topic: string, partition: number, batch: PlatformRecord[]): Promise<void> {
+  async #produceWithRetry(topic: string, partition: number, batch: PlatformRecord[], deadline?: number): Promise<void> {
     const p = this.producerSettings;
-    const deadline = Date.now() + (p.deliveryTimeoutMs || p.requestTimeoutMs);
+    deadline ??= Date.now() + (p.deliveryTimeoutMs || p.requestTimeoutMs);
     for (let attempt = 0; ; attempt++) {
       try {
         await this.#produceBefore(deadline, topic, partition, batch);
@@ -278,15 +278,19 @@ export class KafkaPlatform implements Platform {
           // producer splits a batch; only a single record too large for the topic fails
           this.#log.warn('Kafka refused a batch as too large, splitting it', { topic, partition, records: batch.length, hint: "lower batch.size below the topic's max.message.bytes" });
           const half = Math.ceil(batch.length / 2);
-          await this.#produceWithRetry(topic, partition, batch.slice(0, half));
-          await this.#produceWithRetry(topic, partition, batch.slice(half));
+          await this.#produceWithRetry(topic, partition, batch.slice(0, half), deadline);
+          await this.#produceWithRetry(topic, partition, batch.slice(half), deadline);
           return;
         }
         const err = toTributaryError(e, `writing ${batch.length} records to ${topic}[${partition}]`);
-        if ((err.details as { resetProducer?: boolean } | undefined)?.resetProducer) await this.#resetDriver();
+        if ((err.details as { resetProducer?: boolean } | undefined)?.resetProducer) await this.#resetDriver('producer state lost on the broker');
         const wait = Math.min(p.retryBackoffMaxMs, p.retryBackoffMs * 2 ** Math.min(attempt, 10)) * (0.8 + Math.random() * 0.4);
         if (!err.retriable || this.#closed || Date.now() + wait >= deadline) {
           if (err.retriable && attempt > 0) err.message += ` (gave up after ${attempt + 1} attempts, delivery.timeout.ms=${p.deliveryTimeoutMs})`;
+          // an attempt that failed retriably may have been written all the same, under the sequence numbers the
+          // resend of these records would get again; a different batch of the same size under those numbers would
+          // be taken for a duplicate and dropped. The resend therefore comes from a new producer id.
+          if (!this.#closed && (err.retriable || attempt > 0)) await this.#resetDriver('a batch failed without a known outcome');
           throw err;
         }
         if (attempt === 0) this.#log.warn('Kafka write failed, retrying', { topic, partition, error: err.message });
@@ -322,10 +326,11 @@ export class KafkaPlatform implements Platform {
     }
   }
 
-  async #resetDriver(): Promise<void> {
+  async #resetDriver(why: string): Promise<void> {
     const d = this.#driver;
     this.#driver = undefined;
-    this.#log.warn('resetting the Kafka producer (producer state lost on the broker)');
+    if (!d) return;
+    this.#log.warn(`resetting the Kafka producer (${why})`);
     await d?.close();
   }
 

@@ -99,7 +99,7 @@ async function readTable(c: pg.Client, t: TableRef, fetchSize: number, sink: Sna
   const select = columns.map((col) => quoteIdent(col.name)).join(', ');
   await c.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${select} FROM ${quoteIdent(t.schema)}.${quoteIdent(t.table)}`);
   // the next FETCH is in flight while the rows of the one before are converted and queued: the server reads the
-  // table while this process works (one fetch ahead, so at most two batches of rows are held here)
+  // table while this process works (one fetch ahead: the batch being queued, the one after it, and the one in flight)
   const fetch = () => {
     const q = c.query({ text: `FETCH ${fetchSize} FROM ${cursor}`, rowMode: 'array', types: rawText } as pg.QueryConfig).then((r) => r.rows as Array<Array<string | null>>);
     q.catch(() => undefined); // awaited below; a failure while the sink works must not go unhandled
