@@ -42,6 +42,15 @@ export function* errorCodes(err: unknown, depth = 0): Generator<string> {
   if (e.cause) yield* errorCodes(e.cause, depth + 1);
 }
 
+/** Codes a broker answers for a moment after it (or a coordinator on it) starts: worth asking again shortly. */
+export const COORDINATOR_NOT_READY_CODES: readonly string[] = ['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS'];
+
+/** Whether an error carries one of {@link COORDINATOR_NOT_READY_CODES}. */
+export function coordinatorNotReady(err: unknown): boolean {
+  for (const c of errorCodes(err)) if (COORDINATOR_NOT_READY_CODES.includes(c)) return true;
+  return false;
+}
+
 /**
  * Maps a client-library error to a TributaryError: broker unreachable or timing out → retriable
  * `platform.connection`; broker errors marked retriable by Kafka → retriable `platform.write`; producer-state
@@ -185,8 +194,7 @@ export class RecordBatchDriver implements ProduceDriver {
             const r = await initProducerIdV3.api.async(conn, null, this.#producer.requestTimeoutMs, -1n, -1);
             return { producerId: r.producerId, producerEpoch: r.producerEpoch };
           } catch (e) {
-            const loading = [...errorCodes(e)].some((c) => c === 'COORDINATOR_LOAD_IN_PROGRESS' || c === 'NOT_COORDINATOR' || c === 'COORDINATOR_NOT_AVAILABLE');
-            if (!loading || attempt >= 40 || this.#closed) throw e;
+            if (!coordinatorNotReady(e) || attempt >= 40 || this.#closed) throw e;
             await new Promise((r) => setTimeout(r, 250));
           }
         }

@@ -21,7 +21,7 @@ import type { Logger } from '../../sdk/logger.js';
 import type { Platform, TopicInfo, TopicSpec } from '../../sdk/platform.js';
 import type { Header, PlatformRecord, StoredRecord } from '../../sdk/record.js';
 import { applyProducerOverrides, kafkaPlatformSpec as spec, resolveKafkaSettings, topicCreationSpec, type KafkaSettings, type ProducerSettings } from './config.js';
-import { createDriver, errorCodes, platformaticBaseOptions, toTributaryError, type ProduceDriver } from './drivers.js';
+import { coordinatorNotReady, createDriver, errorCodes, platformaticBaseOptions, toTributaryError, type ProduceDriver } from './drivers.js';
 import { partitionForKey } from './murmur2.js';
 import { KafkaTransactionalWriter } from './transactions.js';
 
@@ -483,8 +483,7 @@ export class KafkaPlatform implements Platform {
           stream = await consumer.consume({ topics: [topic], mode: opts.fromBeginning ? MessagesStreamModes.EARLIEST : MessagesStreamModes.LATEST, autocommit: false });
           break;
         } catch (e) {
-          const codes = [...errorCodes(e)];
-          if (attempt >= 40 || opts.signal?.aborted || !codes.some((c) => c === 'NOT_COORDINATOR' || c === 'COORDINATOR_LOAD_IN_PROGRESS' || c === 'COORDINATOR_NOT_AVAILABLE')) throw e;
+          if (attempt >= 40 || opts.signal?.aborted || !coordinatorNotReady(e)) throw e;
           await sleep(500);
         }
       }

@@ -52,6 +52,20 @@ function writeUvarint(buf: Buffer, pos: number, v: number): number {
   return pos;
 }
 
+/** Size of a varint-length-prefixed byte string as records and headers hold it (null: length -1, one byte). */
+const varBytesSize = (b: Uint8Array | null): number => (b ? uvarintSize(zigzag(b.length)) + b.length : 1);
+
+/** Writes a varint-length-prefixed byte string (null: zigzag(-1)); returns the position after it. */
+function writeVarBytes(buf: Buffer, pos: number, b: Uint8Array | null): number {
+  if (!b) {
+    buf[pos] = 1;
+    return pos + 1;
+  }
+  pos = writeUvarint(buf, pos, zigzag(b.length));
+  buf.set(b, pos);
+  return pos + b.length;
+}
+
 /** Per-record sizes worked out in one pass, reused by the writing pass. */
 interface Sizing {
   /** body size of each record (after its length varint) */
@@ -71,25 +85,10 @@ function encodeHeaders(hs: readonly Header[]): Buffer {
   const keys = hs.map((h) => Buffer.from(h.key, 'utf8'));
   const values = hs.map((h) => (h.value === null ? null : typeof h.value === 'string' ? Buffer.from(h.value, 'utf8') : h.value));
   let n = uvarintSize(zigzag(hs.length));
-  for (let i = 0; i < hs.length; i++) {
-    n += uvarintSize(zigzag(keys[i]!.length)) + keys[i]!.length;
-    const v = values[i]!;
-    n += v === null ? 1 : uvarintSize(zigzag(v.length)) + v.length;
-  }
+  for (let i = 0; i < hs.length; i++) n += varBytesSize(keys[i]!) + varBytesSize(values[i]!);
   const b = Buffer.allocUnsafe(n);
   let pos = writeUvarint(b, 0, zigzag(hs.length));
-  for (let i = 0; i < hs.length; i++) {
-    pos = writeUvarint(b, pos, zigzag(keys[i]!.length));
-    b.set(keys[i]!, pos);
-    pos += keys[i]!.length;
-    const v = values[i]!;
-    if (v === null) b[pos++] = 1;
-    else {
-      pos = writeUvarint(b, pos, zigzag(v.length));
-      b.set(v, pos);
-      pos += v.length;
-    }
-  }
+  for (let i = 0; i < hs.length; i++) pos = writeVarBytes(b, writeVarBytes(b, pos, keys[i]!), values[i]!);
   return b;
 }
 
@@ -106,8 +105,7 @@ function size(records: readonly PlatformRecord[]): Sizing {
     const r = records[i]!;
     if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
     let n = 1 + uvarintSize(zigzag(r.timestamp - baseTimestamp)) + uvarintSize(zigzag(i));
-    n += r.key ? uvarintSize(zigzag(r.key.length)) + r.key.length : 1;
-    n += r.value ? uvarintSize(zigzag(r.value.length)) + r.value.length : 1;
+    n += varBytesSize(r.key) + varBytesSize(r.value);
     const hs = r.headers;
     let block = NO_HEADERS;
     if (hs && hs.length) {
@@ -134,18 +132,7 @@ function writeRecords(buf: Buffer, pos: number, records: readonly PlatformRecord
     buf[pos++] = 0; // record attributes: unused
     pos = writeUvarint(buf, pos, zigzag(r.timestamp - base));
     pos = writeUvarint(buf, pos, zigzag(i));
-    const k = r.key;
-    if (k) {
-      pos = writeUvarint(buf, pos, zigzag(k.length));
-      buf.set(k, pos);
-      pos += k.length;
-    } else buf[pos++] = 1; // zigzag(-1): null
-    const v = r.value;
-    if (v) {
-      pos = writeUvarint(buf, pos, zigzag(v.length));
-      buf.set(v, pos);
-      pos += v.length;
-    } else buf[pos++] = 1;
+    pos = writeVarBytes(buf, writeVarBytes(buf, pos, r.key), r.value);
     const h = s.headerBlocks[i]!;
     if (h.length === 1) buf[pos++] = h[0]!;
     else {

@@ -17,11 +17,11 @@ import { TributaryError } from '../../sdk/errors.js';
 import type { Logger } from '../../sdk/logger.js';
 import type { CommittedOffset, TransactionalWriter } from '../../sdk/platform.js';
 import type { PlatformRecord, SourcePartition } from '../../sdk/record.js';
-import { errorCodes, platformaticBaseOptions, platformaticMessage, toTributaryError } from './drivers.js';
+import { COORDINATOR_NOT_READY_CODES, errorCodes, platformaticBaseOptions, platformaticMessage, toTributaryError } from './drivers.js';
 import type { KafkaSettings, ProducerSettings } from './config.js';
 
-/** coordinator answers that mean "not ready yet, ask again" */
-const COORDINATOR_NOT_READY = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS']);
+/** coordinator answers that mean "not ready yet, ask again" (a transaction still ending counts too) */
+const COORDINATOR_NOT_READY = new Set([...COORDINATOR_NOT_READY_CODES, 'CONCURRENT_TRANSACTIONS']);
 
 /** record batch attribute bits (Kafka's RecordBatch) */
 const TRANSACTIONAL = 0x10;
