@@ -1,4 +1,4 @@
-import type { Plugins } from './runtime/plugins.js';
+import { noTransforms, type Plugins } from './runtime/plugins.js';
 import { jdbcSourcePlugin } from './connectors/jdbc/index.js';
 import { postgresCdcPlugin } from './connectors/postgres/index.js';
 import { createConverter } from './converters/index.js';
@@ -13,7 +13,7 @@ export function builtinPlugins(): Plugins {
     createConverter,
     buildTransforms: (config) => {
       const chain = buildTransformChain(config);
-      return (r) => chain.apply(r);
+      return chain.aliases.length ? (r) => chain.apply(r) : noTransforms;
     },
     expandShortcuts: (config) => expandKsqlKeyShortcut(config),
   };

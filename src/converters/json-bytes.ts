@@ -8,6 +8,7 @@
  * by encoding the string writer's text.
  */
 import { LogicalNames, type Field, type Schema } from '../sdk/schema.js';
+import type { JsonFieldKit } from '../sdk/record.js';
 import { jsonString } from './format.js';
 
 /**
@@ -332,4 +333,27 @@ function generatedStruct(fields: Field[], fieldWriter: (s: Schema) => { bytes: B
   } catch {
     return undefined; // e.g. --disallow-code-generation-from-strings
   }
+}
+
+/**
+ * The kit a source's raw struct writes its JSON with (see RawStruct in sdk/record.ts): the same field prefixes, null
+ * texts and field byte writers as the struct writer above. A required field that is null throws (the converter then
+ * takes the materialized path, which reports the error).
+ */
+export function rawStructKit(fields: Field[], fieldWriter: (s: Schema) => { bytes: ByteWriter; source: ByteWriterSource }): JsonFieldKit {
+  const prefixes = fields.map((f, i) => Buffer.from((i ? ',' : '{') + jsonString(f.name) + ':', 'utf8'));
+  const writers = fields.map((f) => fieldWriter(f.schema));
+  const nulls = writers.map((w) => (w.source.nullText === undefined ? undefined : Buffer.from(w.source.nullText, 'utf8')));
+  return {
+    prefixes,
+    field(i: number, v: unknown, b: Buffer, p: number, e: number): number {
+      if (v === null || v === undefined) {
+        const z = nulls[i];
+        if (z === undefined) throw new Error('fall back');
+        if (p + z.length > e) return -1;
+        return copyBytes(z, b, p);
+      }
+      return writers[i]!.bytes(v, b, p, e);
+    },
+  };
 }

@@ -27,7 +27,8 @@ import {
   smallTwosComplementBase64,
   twosComplementBytes,
 } from './format.js';
-import { byteWriterFor, smallUnscaled, type ByteWriter } from './json-bytes.js';
+import { byteWriterFor, rawStructKit, smallUnscaled, type ByteWriter } from './json-bytes.js';
+import type { JsonFieldKit, RawStruct } from '../sdk/record.js';
 
 /** How Decimal values are written: base64 of the unscaled two's-complement bytes, or a plain JSON number. */
 export type DecimalFormat = 'BASE64' | 'NUMERIC';
@@ -64,6 +65,8 @@ interface Compiled {
   json: string;
   /** writes a non-null value as UTF-8 JSON into a buffer (made on first use; the fast path of fromConnectData) */
   bytes?: ByteWriter;
+  /** struct schemas: what a source's raw struct writes its JSON with (made on first use; see fromRawStruct) */
+  rawKit?: JsonFieldKit & { writer: ByteWriter };
 }
 
 function fail(message: string, hint?: string): TributaryError {
@@ -193,6 +196,37 @@ export class JsonConverter implements Converter {
     const payload = c.write(value);
     if (!this.schemasEnabled) return encode(payload, EMPTY, false);
     return encode(payload, c.prefix!, true);
+  }
+
+  /**
+   * A source's raw struct (a row as its wire bytes) → the same bytes as `fromConnectData` of its `materialize()`,
+   * without building the object. Anything the raw writer cannot do goes the materialized way.
+   */
+  fromRawStruct(topic: string, schema: Schema, value: RawStruct): Buffer | null {
+    if (this.writeBytes && value.schema === schema && schema.type === 'struct' && schema.fields?.length) {
+      const c = this.compiled(schema);
+      if (this.schemasEnabled) c.prefix ??= Buffer.from('{"schema":' + c.json + ',"payload":', 'utf8');
+      c.rawKit ??= this.rawKit(schema);
+      const out = writeValue(c.rawKit.writer, value, this.schemasEnabled ? c.prefix! : EMPTY, this.schemasEnabled);
+      if (out !== undefined) return out;
+    }
+    return this.fromConnectData(topic, schema, value.materialize());
+  }
+
+  private rawKit(schema: Schema): JsonFieldKit & { writer: ByteWriter } {
+    const kit = rawStructKit(schema.fields ?? [], (fs) => {
+      const fc = this.compiled(fs);
+      return { bytes: this.byteWriter(fs, fc), source: fc };
+    });
+    return { ...kit, field: kit.field, writer: (v, b, p, e) => (v as RawStruct).writeJson(b, p, e, kit) };
+  }
+
+  retainBytes(mem: ArrayBufferLike): void {
+    retainSlab(mem);
+  }
+
+  releaseBytes(mem: ArrayBufferLike): void {
+    releaseSlab(mem);
   }
 
   private byteWriter(schema: Schema, c: Compiled): ByteWriter {
@@ -485,15 +519,62 @@ const CLOSE = Buffer.of(0x7d);
 
 /**
  * Converted values are written straight into slabs of this size and handed out as views (what Buffer.allocUnsafe
- * does with its 8 KiB pool, minus the copy and with fewer pool allocations). A slab is freed once every view of it is.
+ * does with its 8 KiB pool, minus the copy and with fewer pool allocations).
+ *
+ * A slab is reused when the runtime took it over (`retainBytes`) and gave every hold back (`releaseBytes`, once the
+ * platform acknowledged the records) after the converters moved on to another slab; any other slab is left to the
+ * garbage collector. Allocating a fresh slab for every 256 KiB of output makes V8 count that much external memory,
+ * which starts a full garbage collection every few megabytes.
  */
 const SLAB_BYTES = 256 * 1024;
-let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+/** slabs kept for reuse at most (8 MiB) */
+const FREE_SLABS_MAX = 32;
+
+interface SlabUse {
+  buf: Buffer;
+  /** holds the runtime has not given back */
+  refs: number;
+  /** the runtime held it at least once (only such slabs are reused) */
+  adopted: boolean;
+  /** converters still write into it */
+  current: boolean;
+}
+const slabUse = new WeakMap<ArrayBufferLike, SlabUse>();
+const freeSlabs: Buffer[] = [];
+let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+slabUse.set(slab.buffer, { buf: slab, refs: 0, adopted: false, current: true });
 let slabAt = 0;
 
 function newSlab(): void {
-  slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  const u = slabUse.get(slab.buffer);
+  if (u) {
+    u.current = false;
+    maybeReuse(u);
+  }
+  slab = freeSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
+  slabUse.set(slab.buffer, { buf: slab, refs: 0, adopted: false, current: true });
   slabAt = 0;
+}
+
+function maybeReuse(u: SlabUse): void {
+  if (u.current || !u.adopted || u.refs > 0) return;
+  u.adopted = false; // once
+  if (freeSlabs.length < FREE_SLABS_MAX) freeSlabs.push(u.buf);
+}
+
+/** The runtime keeps views of `mem` (bytes this module returned) until it calls `releaseSlab(mem)`. */
+export function retainSlab(mem: ArrayBufferLike): void {
+  const u = slabUse.get(mem);
+  if (u) {
+    u.refs++;
+    u.adopted = true;
+  }
+}
+
+/** The runtime is done with the views of `mem` it retained (the platform acknowledged them). */
+export function releaseSlab(mem: ArrayBufferLike): void {
+  const u = slabUse.get(mem);
+  if (u && u.refs > 0 && --u.refs === 0) maybeReuse(u);
 }
 
 /**

@@ -29,3 +29,6 @@ export function findSource(plugins: Plugins, classOrId: string): SourcePlugin {
     hint: near ? `did you mean '${near}'?` : `available: ${plugins.sources.map((p) => p.className).join(', ')}`,
   });
 }
+
+/** The transform of a connector without transforms (the runtime may then skip materializing raw struct values). */
+export const noTransforms = (r: SourceRecord): SourceRecord => r;

@@ -5,11 +5,12 @@ import type { Converter, ConverterPlugin, ConverterThreadSpec } from '../sdk/con
 import { TributaryError, isRetriable, traceOf, type ErrorCode } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
 import type { CommittedOffset, Platform, TopicSpec, TransactionalWriter } from '../sdk/platform.js';
-import { partitionKey, type Header, type PlatformRecord, type SourceOffset, type SourcePartition, type SourceRecord } from '../sdk/record.js';
+import { isRawStruct, partitionKey, type Header, type PlatformRecord, type SourceOffset, type SourcePartition, type SourceRecord } from '../sdk/record.js';
 import type { SourcePlugin, SourceTask } from '../sdk/source.js';
 import type { ConnectorState, OffsetStore } from '../sdk/state.js';
 import { AckTracker } from './ack-tracker.js';
 import { backoffDelay, retry, sleep } from './retry.js';
+import { noTransforms } from './plugins.js';
 
 export interface TaskLimits {
   /** records polled but not yet acknowledged by the platform */
@@ -146,6 +147,25 @@ class SentBatch {
       if (r.headers !== undefined) (this.#headers ??= new Array<Header[] | undefined>(n))[i] = r.headers;
     }
     this.#topic = topic;
+  }
+
+  #held: { key: Converter; value: Converter } | null = null;
+
+  /** Tells the converters that this batch keeps views of their memory (until `release`). */
+  retain(key: Converter, value: Converter): void {
+    if (this.#held || (!key.retainBytes && !value.retainBytes)) return;
+    this.#held = { key, value };
+    for (const m of this.#key.mem) key.retainBytes?.(m);
+    for (const m of this.#value.mem) value.retainBytes?.(m);
+  }
+
+  /** The platform acknowledged the batch: the converters may reuse its memory (idempotent). */
+  release(): void {
+    const h = this.#held;
+    if (!h) return;
+    this.#held = null;
+    for (const m of this.#key.mem) h.key.releaseBytes?.(m);
+    for (const m of this.#value.mem) h.value.releaseBytes?.(m);
   }
 
   /** the records again, equal to those first sent */
@@ -392,6 +412,7 @@ export class TaskRunner {
           taskId: o.taskId,
           logger: o.logger,
           offset: async (p) => committed?.get(partitionKey(p)) ?? (await o.offsets.get(o.connector, p)),
+          rawStructs: true,
         }),
       { signal, maxMs: 30_000, onRetry: (err, n, d) => this.#retrying('start', err, n, d) },
     );
@@ -478,18 +499,23 @@ export class TaskRunner {
     const out: PlatformRecord[] = [];
     let bytes = 0;
     const now = Date.now();
+    // raw struct values (a source's compact rows) go to the value converter as they are when nothing else looks at them
+    const rawOk = o.transform === noTransforms && o.valueConverter.fromRawStruct !== undefined;
     for (const rec of records) {
       let t: SourceRecord | null;
       let key: Buffer | null;
       let value: Buffer | null;
       try {
+        const v = rec.value;
+        if (isRawStruct(v) && !(rawOk && rec.valueSchema === v.schema)) rec.value = v.materialize();
         t = o.transform(rec);
         if (t === null) {
           this.metrics.recordsFiltered++;
           continue;
         }
         key = o.keyConverter.fromConnectData(t.topic, t.keySchema, t.key);
-        value = o.valueConverter.fromConnectData(t.topic, t.valueSchema, t.value);
+        const tv = t.value;
+        value = isRawStruct(tv) ? o.valueConverter.fromRawStruct!(t.topic, tv.schema, tv) : o.valueConverter.fromConnectData(t.topic, t.valueSchema, tv);
       } catch (err) {
         if (!o.tolerateErrors) throw err;
         this.metrics.recordsFailed++;
@@ -504,7 +530,9 @@ export class TaskRunner {
       bytes += (key?.length ?? 0) + (value?.length ?? 0) + 64;
     }
     const seq = this.#tracker.add(records, bytes);
-    const batch: PendingBatch = { seq, polledAt: now, sent: new SentBatch(out), count: out.length, bytes, sourceCount: records.length };
+    const sent = new SentBatch(out);
+    sent.retain(o.keyConverter, o.valueConverter);
+    const batch: PendingBatch = { seq, polledAt: now, sent, count: out.length, bytes, sourceCount: records.length };
     if (o.transactional) batch.offsets = this.#tracker.offsetsOf(seq);
     this.#pending.push(batch);
     this.metrics.batches++;
@@ -544,6 +572,7 @@ export class TaskRunner {
   #acked(batch: PendingBatch): void {
     const i = this.#pending.indexOf(batch);
     if (i >= 0) this.#pending.splice(i, 1);
+    batch.sent.release();
     this.#tracker.ack(batch.seq);
     this.#thread?.post({ t: 'acked', records: batch.sourceCount, bytes: batch.bytes });
     this.metrics.recordsWritten += batch.count;
@@ -1065,6 +1094,7 @@ function convertBatch(records: SourceRecord[], keyConverter: Converter, valueCon
     let key: Buffer | null;
     let value: Buffer | null;
     try {
+      if (isRawStruct(rec.value)) rec.value = rec.value.materialize();
       key = keyConverter.fromConnectData(rec.topic, rec.keySchema, rec.key);
       value = valueConverter.fromConnectData(rec.topic, rec.valueSchema, rec.value);
     } catch (err) {

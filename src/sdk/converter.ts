@@ -1,10 +1,20 @@
 import type { ConfigSpec, ResolvedConfig } from './config.js';
 import type { Schema } from './schema.js';
+import type { RawStruct } from './record.js';
 
 /** Turns Connect data (schema + value) into bytes, like Kafka Connect's Converter. null value → null bytes. */
 export interface Converter {
   configure(config: ResolvedConfig, isKey: boolean): void;
   fromConnectData(topic: string, schema: Schema | null | undefined, value: unknown): Buffer | null;
+  /** Optional: the bytes of a source's `RawStruct` value, equal to `fromConnectData` of its `materialize()`. */
+  fromRawStruct?(topic: string, schema: Schema, value: RawStruct): Buffer | null;
+  /**
+   * Optional, for converters that reuse memory: the runtime keeps views of `mem` (the `buffer` of bytes this
+   * converter returned) until it calls `releaseBytes(mem)` — once per `retainBytes` — after the platform acknowledged
+   * the records. Memory whose holds were all released may be reused; memory never retained must not be.
+   */
+  retainBytes?(mem: ArrayBufferLike): void;
+  releaseBytes?(mem: ArrayBufferLike): void;
   /** bytes → Connect value (for PRINT and tests); optional */
   toConnectData?(topic: string, bytes: Buffer | null): { schema: Schema | null; value: unknown };
   /** Optional: how to make an equal converter in a worker thread; undefined when it cannot be (see SourcePlugin). */

@@ -31,6 +31,39 @@ export interface SourceRecord {
   sourceOffset: SourceOffset;
 }
 
+/**
+ * A struct value a source keeps in its own compact form (e.g. a row as its wire bytes) until something needs it.
+ * A source returns one as a record's `value` only when its context's `rawStructs` is true. The runtime then hands it
+ * as it is to a value converter that implements `fromRawStruct` (and the record goes through no transform);
+ * otherwise it replaces it with `materialize()` before transforms and converters see the record.
+ */
+export interface RawStruct {
+  readonly rawStruct: true;
+  /** the struct schema the value has (the record's `valueSchema`) */
+  readonly schema: Schema;
+  /** the plain Connect struct value, equal to what the source would have returned */
+  materialize(): Record<string, unknown>;
+  /**
+   * Writes the struct's JSON (`{"field":value,…}`) at `p` of `b`, never at or past `e`; returns the position after
+   * it, or -1 when it does not fit. `kit` supplies each field's `"name":` bytes and writes the fields it cannot
+   * write from its own bytes (and nulls); the result must equal the converter's JSON of `materialize()`.
+   * Throws when a field cannot be written (the converter then takes the materialized path and reports the error).
+   */
+  writeJson(b: Buffer, p: number, e: number, kit: JsonFieldKit): number;
+}
+
+/** What a converter gives `RawStruct.writeJson`: per field, its JSON name prefix and a writer of its value. */
+export interface JsonFieldKit {
+  /** UTF-8 of `{"name":` for the first field and `,"name":` for the others */
+  readonly prefixes: Buffer[];
+  /** writes field `i`'s value `v` (null included) as the converter would; -1 when it does not fit */
+  field(i: number, v: unknown, b: Buffer, p: number, e: number): number;
+}
+
+export function isRawStruct(v: unknown): v is RawStruct {
+  return typeof v === 'object' && v !== null && (v as { rawStruct?: unknown }).rawStruct === true;
+}
+
 /** A record after conversion to bytes, as handed to a platform. */
 export interface PlatformRecord {
   topic: string;

@@ -52,6 +52,8 @@ export interface SourceTaskContext {
   logger: Logger;
   /** last committed offset for a partition, or null */
   offset(partition: SourcePartition): Promise<SourceOffset | null>;
+  /** the runtime accepts `RawStruct` record values (see record.ts); absent = false */
+  rawStructs?: boolean;
 }
 
 export interface SourcePlugin {

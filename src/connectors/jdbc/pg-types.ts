@@ -21,6 +21,12 @@ export interface ColumnCodec {
   schema: Schema;
   /** PostgreSQL text output → Connect value */
   parse: (text: string) => unknown;
+  /**
+   * How the text maps to the value's JSON, for writers that work on the text's bytes (see row-value.ts): 'int' —
+   * the text is the integer (when it is an optional '-' and digits); 'text' — the text is the string value;
+   * 'timestamp' / 'timestamp-utc' — `timestampMsAscii` of it (local times in UTC for the latter), when not NaN.
+   */
+  raw?: 'int' | 'text' | 'timestamp' | 'timestamp-utc';
 }
 
 /** Java's PGStatement.DATE_POSITIVE_INFINITY / DATE_NEGATIVE_INFINITY, which the JDBC driver returns for ±infinity. */
@@ -104,25 +110,49 @@ function daysFromCivil(y: number, m: number, d: number): number {
 
 /**
  * Milliseconds since the epoch of PostgreSQL's ISO output in a UTC session, `YYYY-MM-DD HH:MM:SS[.ffffff]` followed
- * by `+00` (or by nothing when `localIsUtc`), without allocating; NaN when the text has another form (the caller
- * then takes the general path). Equal to `timestampToInstant` → `epochSec * 1000 + floor(micros / 1000)`.
+ * by `+00` (or by nothing when `localIsUtc`), read from its ASCII bytes `b[s, t)` without allocating; NaN when the
+ * text has another form (the caller then takes the general path). Equal to `timestampToInstant` →
+ * `epochSec * 1000 + floor(micros / 1000)`.
  */
-export function fastTimestampMs(text: string, localIsUtc: boolean): number {
-  const n = text.length;
-  if (n < 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 32 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return NaN;
+export function timestampMsAscii(b: Uint8Array, s: number, t: number, localIsUtc: boolean): number {
+  const n = t - s;
+  if (n < 19 || b[s + 4] !== 45 || b[s + 7] !== 45 || b[s + 10] !== 32 || b[s + 13] !== 58 || b[s + 16] !== 58) return NaN;
   let end = n;
-  if (n >= 22 && text.charCodeAt(n - 3) === 43 && text.charCodeAt(n - 2) === 48 && text.charCodeAt(n - 1) === 48) end = n - 3;
+  if (n >= 22 && b[t - 3] === 43 && b[t - 2] === 48 && b[t - 1] === 48) end = n - 3;
   else if (!localIsUtc) return NaN;
+  const num = (a: number, z: number): number => {
+    let v = 0;
+    for (let i = s + a; i < s + z; i++) {
+      const c = b[i]! - 48;
+      if (c < 0 || c > 9) return -1;
+      v = v * 10 + c;
+    }
+    return v;
+  };
   let ms = 0;
   if (end > 19) {
-    if (text.charCodeAt(19) !== 46 || end - 20 > 6) return NaN;
-    const frac = digits(text, 20, end);
+    if (b[s + 19] !== 46 || end - 20 > 6) return NaN;
+    const frac = num(20, end);
     if (frac < 0) return NaN;
     ms = Math.floor((frac * 10 ** (6 - (end - 20))) / 1000);
   } else if (end !== 19) return NaN;
-  const y = digits(text, 0, 4), mo = digits(text, 5, 7), d = digits(text, 8, 10), h = digits(text, 11, 13), mi = digits(text, 14, 16), sec = digits(text, 17, 19);
+  const y = num(0, 4), mo = num(5, 7), d = num(8, 10), h = num(11, 13), mi = num(14, 16), sec = num(17, 19);
   if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return NaN;
   return daysFromCivil(y, mo, d) * MS_PER_DAY + h * 3_600_000 + mi * 60_000 + sec * 1000 + ms;
+}
+
+const tsScratch = new Uint8Array(40);
+
+/** `timestampMsAscii` of a string (NaN for text that is not short ASCII). */
+export function fastTimestampMs(text: string, localIsUtc: boolean): number {
+  const n = text.length;
+  if (n > tsScratch.length) return NaN;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return NaN;
+    tsScratch[i] = c;
+  }
+  return timestampMsAscii(tsScratch, 0, n, localIsUtc);
 }
 
 /**
@@ -216,12 +246,12 @@ export function codecFor(col: PgColumn, numericMapping: NumericMapping, timeZone
     case 'bool':
       return { schema: Schemas.boolean(optional), parse: (s) => s === 't' || s === 'true' };
     case 'int2':
-      return { schema: Schemas.int16(optional), parse: Number };
+      return { schema: Schemas.int16(optional), parse: Number, raw: 'int' };
     case 'int4':
-      return { schema: Schemas.int32(optional), parse: Number };
+      return { schema: Schemas.int32(optional), parse: Number, raw: 'int' };
     case 'int8':
     case 'oid':
-      return { schema: Schemas.int64(optional), parse: int64 };
+      return { schema: Schemas.int64(optional), parse: int64, raw: 'int' };
     case 'float4':
       return { schema: Schemas.float32(optional), parse: parseFloatPg };
     case 'float8':
@@ -229,16 +259,16 @@ export function codecFor(col: PgColumn, numericMapping: NumericMapping, timeZone
     case 'numeric': {
       if (col.typmod < 0) {
         if (numericMapping === 'best_fit_eager_double') return { schema: Schemas.float64(optional), parse: parseFloatPg };
-        return { schema: Schemas.string(optional), parse: (s) => s };
+        return { schema: Schemas.string(optional), parse: (s) => s, raw: 'text' };
       }
       const precision = ((col.typmod - 4) >> 16) & 0xffff;
       const scale = (col.typmod - 4) & 0xffff;
       if (numericMapping !== 'none') {
         if (scale === 0 && precision < 19) {
-          if (precision < 3) return { schema: Schemas.int8(optional), parse: Number };
-          if (precision < 5) return { schema: Schemas.int16(optional), parse: Number };
-          if (precision < 10) return { schema: Schemas.int32(optional), parse: Number };
-          return { schema: Schemas.int64(optional), parse: int64 };
+          if (precision < 3) return { schema: Schemas.int8(optional), parse: Number, raw: 'int' };
+          if (precision < 5) return { schema: Schemas.int16(optional), parse: Number, raw: 'int' };
+          if (precision < 10) return { schema: Schemas.int32(optional), parse: Number, raw: 'int' };
+          return { schema: Schemas.int64(optional), parse: int64, raw: 'int' };
         }
         if ((numericMapping === 'best_fit' && scale > 0 && precision <= 15) || numericMapping === 'best_fit_eager_double') {
           return { schema: Schemas.float64(optional), parse: parseFloatPg };
@@ -258,6 +288,7 @@ export function codecFor(col: PgColumn, numericMapping: NumericMapping, timeZone
       const localIsUtc = timeZone === 'UTC' || timeZone === 'Etc/UTC' || timeZone === 'GMT';
       return {
         schema: Schemas.timestamp(optional),
+        raw: localIsUtc ? 'timestamp-utc' : 'timestamp',
         parse: (s) => {
           const fast = fastTimestampMs(s, localIsUtc);
           if (fast === fast) return fast;
@@ -269,7 +300,7 @@ export function codecFor(col: PgColumn, numericMapping: NumericMapping, timeZone
       };
     }
     default:
-      return { schema: Schemas.string(optional), parse: (s) => s };
+      return { schema: Schemas.string(optional), parse: (s) => s, raw: 'text' };
   }
 }
 

@@ -7,6 +7,8 @@ import { finishedIn, parseSnapshot, tableMeta, type TableRef } from './catalog.j
 import { quoteIdent, quoteLiteral, classifyPgError } from './pg-connect.js';
 import { codecFor, timestampToInstant, type ColumnCodec, type NumericMapping, type PgColumn } from './pg-types.js';
 import type { Mode } from './spec.js';
+import { readRows, type RowBlock } from './row-reader.js';
+import { RowShape, RowValue } from './row-value.js';
 
 export interface QuerierSettings {
   mode: Mode;
@@ -48,8 +50,15 @@ const PENDING_KEY = 'tributary.pending';
  * keeps the statements of a client), which saves a third of the database's time per batch.
  */
 function statementName(sql: string): string {
-  return 'tributary_' + createHash('sha1').update(sql).digest('hex').slice(0, 20);
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = 'tributary_' + createHash('sha1').update(sql).digest('hex').slice(0, 20);
+    if (statementNames.size >= 1000) statementNames.clear();
+    statementNames.set(sql, name);
+  }
+  return name;
 }
+const statementNames = new Map<string, string>();
 const TS_TEXT_KEY = 'tributary.timestamp';
 /** bulk mode has no position; one shared (frozen) empty offset */
 const EMPTY_OFFSET: SourceOffset = Object.freeze({}) as SourceOffset;
@@ -110,6 +119,14 @@ export class TableQuerier {
   #columnsCount = 0;
   #tsType: 'timestamp' | 'timestamptz' | null = null;
   #initialized = false;
+  /** rows stay wire bytes until the runtime needs them (RawStruct values), or become plain values at once */
+  #shape: RowShape | null = null;
+  /** fields per row of the batch query (columns, order-key extras, snapshot) */
+  #mainFields = 0;
+  /** bytes the last batch's result took (+1/8): the next one's buffer starts that large */
+  #blockBytes = 0;
+  /** hand out RowValue (raw struct) values: the runtime accepts them */
+  rawValues = false;
 
   constructor(
     readonly s: QuerierSettings,
@@ -229,6 +246,8 @@ export class TableQuerier {
     this.#snapIdx = columns.length + selectExtra.length;
     this.#columnsCount = columns.length;
     this.#toValue = rowToValue(columns.map((c) => c.name), this.#codecs.map((c) => c.parse));
+    this.#shape = new RowShape(this.#schema, this.#codecs, this.#toValue);
+    this.#mainFields = this.#incremental ? this.#snapIdx + 1 : columns.length;
     const tuple = (xs: string[]) => (xs.length === 1 ? xs[0]! : `(${xs.join(', ')})`);
     const params = (start: number) => keyCasts.map((c, i) => c.replace('$', `$${start + i}`));
     const suffix = s.querySuffix ? ' ' + s.querySuffix : '';
@@ -326,6 +345,19 @@ export class TableQuerier {
     return { topic: this.topic, key: null, keySchema: null, valueSchema: this.#schema, value: this.#toValue(row), sourcePartition: this.partition, sourceOffset: offset };
   }
 
+  /** the record of row `r` of a block: its value a RowValue, or the plain value when raw values are off */
+  #blockRecord(block: RowBlock, r: number, offset: SourceOffset): SourceRecord {
+    const value = this.rawValues ? new RowValue(this.#shape!, block, r) : this.#toValue(block.texts(r, this.#columnsCount));
+    return { topic: this.topic, key: null, keySchema: null, valueSchema: this.#schema, value, sourcePartition: this.partition, sourceOffset: offset };
+  }
+
+  /** every row of a block as node-postgres' array rows of text */
+  #textRows(block: RowBlock): unknown[][] {
+    const out: unknown[][] = new Array(block.count);
+    for (let r = 0; r < block.count; r++) out[r] = block.texts(r, this.#mainFields);
+    return out;
+  }
+
   /**
    * Reads the next batch. Returns the records and whether the batch was full (more rows are likely waiting).
    * The querier's position advances here; the runtime commits each record's offset once it is acknowledged.
@@ -367,13 +399,14 @@ export class TableQuerier {
       if (posBefore.key) values.push(...posBefore.key);
       else text = this.#sql.first;
       if (this.#usesTs) values.push(s.timestampDelayMs);
-      const r = await client.query({ name: statementName(text), text, values, rowMode: 'array' });
-      let rows = r.rows as unknown[][];
-      const full = rows.length >= s.batchMaxRows;
-      const snapText = rows.length ? (rows[0]![this.#snapIdx] as string) : null;
-      if (full && this.#sql.group) rows = await this.#wholeGroups(client, rows);
+      const block = await readRows(client, { name: statementName(text), text, values, fields: this.#mainFields, sizeHint: this.#blockBytes });
+      this.#blockBytes = block.size + (block.size >> 3);
+      const n = block.count;
+      const full = n >= s.batchMaxRows;
+      const snapText = n ? block.text(0, this.#snapIdx) : null;
       let key = posBefore.key;
-      if (rows.length) {
+      const ki = this.#keyIdx;
+      const notePending = () => {
         // transactions in progress at this read may hold keys at or below the new watermark
         const snap = parseSnapshot(snapText!);
         if (this.table && snap.xip.length) {
@@ -382,10 +415,20 @@ export class TableQuerier {
           for (const x of snap.xip) xids.add(x.toString());
           pending = { from, xids: [...xids] };
         }
-        const ki = this.#keyIdx;
+      };
+      if (full && this.#sql.group) {
+        // timestamp mode: whole groups of one timestamp (as text rows)
+        const rows = await this.#wholeGroups(client, this.#textRows(block));
+        if (rows.length) notePending();
         for (const row of rows) {
           key = ki.length === 1 ? [row[ki[0]!] as string] : ki.map((i) => row[i] as string);
           out.push(this.#record(row, this.#offsetOf(key, pending)));
+        }
+      } else if (n) {
+        notePending();
+        for (let r = 0; r < n; r++) {
+          key = ki.length === 1 ? [block.text(r, ki[0]!)!] : ki.map((i) => block.text(r, i)!);
+          out.push(this.#blockRecord(block, r, this.#offsetOf(key, pending)));
         }
       }
       this.#pos = { key, pending };
@@ -425,14 +468,16 @@ export class TableQuerier {
         await client.query(`DECLARE tributary_bulk NO SCROLL CURSOR FOR ${this.#sql.main}`);
         this.#bulkOpen = true;
       }
-      const r = await client.query({ text: `FETCH FORWARD ${this.s.batchMaxRows} FROM tributary_bulk`, rowMode: 'array' });
-      const rows = r.rows as unknown[][];
-      const full = rows.length >= this.s.batchMaxRows;
+      const block = await readRows(client, { text: `FETCH FORWARD ${this.s.batchMaxRows} FROM tributary_bulk`, fields: this.#mainFields, sizeHint: this.#blockBytes });
+      this.#blockBytes = block.size + (block.size >> 3);
+      const full = block.count >= this.s.batchMaxRows;
       if (!full) {
         this.#bulkOpen = false;
         await client.query('COMMIT');
       }
-      return { records: rows.map((row) => this.#record(row, EMPTY_OFFSET)), full };
+      const records: SourceRecord[] = new Array(block.count);
+      for (let r = 0; r < block.count; r++) records[r] = this.#blockRecord(block, r, EMPTY_OFFSET);
+      return { records, full };
     } catch (e) {
       this.#bulkOpen = false;
       await client.query('ROLLBACK').catch(() => undefined);

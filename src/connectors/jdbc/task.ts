@@ -70,6 +70,7 @@ export class JdbcSourceTask implements SourceTask {
       const tables = parseTables(config['tables']);
       this.#queriers = tables.map((t) => new TableQuerier({ ...s }, t, null));
     }
+    for (const q of this.#queriers) q.rawValues = ctx.rawStructs === true;
     await this.#connect();
   }
 

@@ -1,0 +1,331 @@
+/**
+ * Reads the rows of one statement straight off the wire, without a string, array or object per row.
+ *
+ * node-postgres opens the connection (TLS, every auth method) and runs every other statement. For the statement
+ * that returns a batch of rows, a `RawRowsQuery` (a node-postgres "submittable", so the client's queue and state stay
+ * consistent) takes the socket's data over for the duration of that statement: it sends the protocol messages
+ * itself, copies what arrives into one buffer per result and notes where each DataRow starts. At ReadyForQuery it
+ * hands the socket back and lets node-postgres read that ReadyForQuery (and anything after it) itself.
+ *
+ * Messages (PostgreSQL frontend/backend protocol v3): simple query `Q`; or, for a prepared statement, `P` (once per
+ * connection and name), `B`, `E`, `S`. Results are in text format: a field's bytes are PostgreSQL's text output.
+ */
+import type pg from 'pg';
+import type { Socket } from 'node:net';
+
+/** Rows of one result as PostgreSQL sent them: DataRow payloads (`int16 count`, then per field `int32 len`, bytes). */
+export class RowBlock {
+  constructor(
+    readonly buf: Buffer,
+    /** position in `buf` of each row's payload (its field count) */
+    readonly rowAt: Int32Array,
+    readonly count: number,
+    /** bytes of the result (all its messages) */
+    readonly size: number,
+  ) {}
+
+  /**
+   * Position of field `f` of row `r`: the position of its int32 length (the bytes follow it; length -1 = NULL).
+   */
+  fieldAt(r: number, f: number): number {
+    const b = this.buf;
+    let p = this.rowAt[r]! + 2;
+    for (let i = 0; i < f; i++) {
+      const len = b.readInt32BE(p);
+      p += 4 + (len > 0 ? len : 0);
+    }
+    return p;
+  }
+
+  /** Field `f` of row `r` as text, or null. */
+  text(r: number, f: number): string | null {
+    const p = this.fieldAt(r, f);
+    const len = this.buf.readInt32BE(p);
+    return len < 0 ? null : this.buf.toString('utf8', p + 4, p + 4 + len);
+  }
+
+  /** Every field of row `r` as text (null for NULL), as node-postgres returns a row in array mode with raw types. */
+  texts(r: number, n: number): Array<string | null> {
+    const b = this.buf;
+    const out = new Array<string | null>(n);
+    let p = this.rowAt[r]! + 2;
+    for (let i = 0; i < n; i++) {
+      const len = b.readInt32BE(p);
+      p += 4;
+      if (len < 0) out[i] = null;
+      else {
+        out[i] = b.toString('utf8', p, p + len);
+        p += len;
+      }
+    }
+    return out;
+  }
+}
+
+/** An ErrorResponse as node-postgres reports one: message, SQLSTATE `code`, and the other fields it names. */
+export class PgServerError extends Error {
+  code?: string;
+  severity?: string;
+  detail?: string;
+  hint?: string;
+  position?: string;
+  constructor(fields: Map<string, string>) {
+    super(fields.get('M') ?? 'server error');
+    this.name = 'error';
+    this.code = fields.get('C');
+    this.severity = fields.get('V') ?? fields.get('S');
+    this.detail = fields.get('D');
+    this.hint = fields.get('H');
+    this.position = fields.get('P');
+  }
+}
+
+/** Prepared statement names this reader has parsed, per connection (node-postgres keeps its own, apart). */
+const prepared = new WeakMap<object, Set<string>>();
+
+type Listener = (chunk: Buffer) => void;
+
+function cstringSize(s: string): number {
+  return Buffer.byteLength(s, 'utf8') + 1;
+}
+
+/** Frontend messages for one statement: `Q`; or `[P] B E S` for a named statement with text parameters. */
+export function statementMessages(req: RowsRequest, parse: boolean): Buffer {
+  if (req.name === undefined) {
+    const len = 4 + cstringSize(req.text);
+    const b = Buffer.allocUnsafe(1 + len);
+    b[0] = 0x51; // Q
+    b.writeInt32BE(len, 1);
+    const q = 5 + b.write(req.text, 5, 'utf8');
+    b[q] = 0;
+    return b;
+  }
+  const name = req.name;
+  const params = (req.values ?? []).map((v) => (v === null || v === undefined ? null : Buffer.from(String(v), 'utf8')));
+  const parseLen = parse ? 4 + cstringSize(name) + cstringSize(req.text) + 2 : 0;
+  const bindLen = 4 + 1 + cstringSize(name) + 2 + 2 + params.reduce((a, p) => a + 4 + (p ? p.length : 0), 0) + 2;
+  const execLen = 4 + 1 + 4;
+  const b = Buffer.allocUnsafe((parse ? 1 + parseLen : 0) + 1 + bindLen + 1 + execLen + 5);
+  let p = 0;
+  const cstr = (s: string) => {
+    p += b.write(s, p, 'utf8');
+    b[p++] = 0;
+  };
+  if (parse) {
+    b[p++] = 0x50; // P
+    b.writeInt32BE(parseLen, p);
+    p += 4;
+    cstr(name);
+    cstr(req.text);
+    b.writeInt16BE(0, p); // parameter types: inferred (the SQL casts them)
+    p += 2;
+  }
+  b[p++] = 0x42; // B
+  b.writeInt32BE(bindLen, p);
+  p += 4;
+  cstr(''); // unnamed portal
+  cstr(name);
+  b.writeInt16BE(0, p); // parameter formats: all text
+  p += 2;
+  b.writeInt16BE(params.length, p);
+  p += 2;
+  for (const v of params) {
+    if (v === null) {
+      b.writeInt32BE(-1, p);
+      p += 4;
+    } else {
+      b.writeInt32BE(v.length, p);
+      p += 4;
+      v.copy(b, p);
+      p += v.length;
+    }
+  }
+  b.writeInt16BE(0, p); // result formats: all text
+  p += 2;
+  b[p++] = 0x45; // E
+  b.writeInt32BE(execLen, p);
+  p += 4;
+  b[p++] = 0; // unnamed portal
+  b.writeInt32BE(0, p); // all rows
+  p += 4;
+  b[p++] = 0x53; // S
+  b.writeInt32BE(4, p);
+  p += 4;
+  return b;
+}
+
+export interface RowsRequest {
+  text: string;
+  /** a prepared statement name (parsed once per connection); undefined runs `text` as a simple query */
+  name?: string;
+  /** text parameters (prepared statements only) */
+  values?: unknown[];
+  /** every row must have this many fields */
+  fields: number;
+  /** bytes to start the result's buffer with (it grows as needed) */
+  sizeHint?: number;
+}
+
+/**
+ * node-postgres submittable (the interface pg-cursor uses): runs `req` with the socket's data taken over, and
+ * settles once node-postgres has read the statement's ReadyForQuery.
+ */
+class RawRowsQuery {
+  #acc: Buffer;
+  #len = 0;
+  #read = 0;
+  #rowAt = new Int32Array(1024);
+  #count = 0;
+  #error: Error | null = null;
+  #socket: Socket | null = null;
+  #saved: Listener[] = [];
+  #onData: Listener = (chunk) => this.#data(chunk);
+  #parsedName: string | null = null;
+  #set: Set<string> | null = null;
+  readonly promise: Promise<RowBlock>;
+  #resolve!: (b: RowBlock) => void;
+  #reject!: (e: Error) => void;
+
+  constructor(readonly req: RowsRequest) {
+    // the size the previous result of this statement needed: one buffer per result, not a doubling series
+    this.#acc = Buffer.allocUnsafeSlow(req.sizeHint && req.sizeHint > 0 ? req.sizeHint : 64 * 1024);
+    this.promise = new Promise<RowBlock>((res, rej) => {
+      this.#resolve = res;
+      this.#reject = rej;
+    });
+  }
+
+  /** called by node-postgres when the query's turn comes (the connection is idle) */
+  submit(connection: { stream: Socket }): Error | undefined {
+    const socket = connection.stream;
+    this.#socket = socket;
+    this.#saved = socket.listeners('data') as Listener[];
+    socket.removeAllListeners('data');
+    socket.on('data', this.#onData);
+    let set = prepared.get(connection);
+    if (!set) prepared.set(connection, (set = new Set()));
+    this.#set = set;
+    const parse = this.req.name !== undefined && !set.has(this.req.name);
+    if (parse) this.#parsedName = this.req.name!;
+    socket.write(statementMessages(this.req, parse));
+    return undefined;
+  }
+
+  #giveBack(rest: Buffer | null): void {
+    const s = this.#socket;
+    if (!s) return;
+    this.#socket = null;
+    s.removeListener('data', this.#onData);
+    for (const l of this.#saved) s.on('data', l);
+    if (rest && rest.length) for (const l of this.#saved) l.call(s, rest);
+  }
+
+  #data(chunk: Buffer): void {
+    try {
+      this.#append(chunk);
+      this.#parse();
+    } catch (e) {
+      // a protocol violation: the connection cannot be trusted any more
+      this.#error ??= e as Error;
+      const s = this.#socket;
+      this.#giveBack(null);
+      s?.destroy(e as Error);
+    }
+  }
+
+  #append(chunk: Buffer): void {
+    const need = this.#len + chunk.length;
+    if (need > this.#acc.length) {
+      let n = this.#acc.length * 2;
+      while (n < need) n *= 2;
+      const grown = Buffer.allocUnsafeSlow(n);
+      this.#acc.copy(grown, 0, 0, this.#len);
+      this.#acc = grown;
+    }
+    chunk.copy(this.#acc, this.#len);
+    this.#len = need;
+  }
+
+  #parse(): void {
+    const b = this.#acc;
+    const end = this.#len;
+    let p = this.#read;
+    while (end - p >= 5) {
+      const type = b[p]!;
+      const len = b.readInt32BE(p + 1);
+      if (len < 4) throw new Error(`protocol error: message length ${len}`);
+      if (end - p < 1 + len) break;
+      const body = p + 5;
+      switch (type) {
+        case 0x44: {
+          // DataRow
+          const n = b.readInt16BE(body);
+          if (n !== this.req.fields) throw new Error(`protocol error: a row of ${n} fields, expected ${this.req.fields}`);
+          if (this.#count === this.#rowAt.length) {
+            const grown = new Int32Array(this.#rowAt.length * 2);
+            grown.set(this.#rowAt);
+            this.#rowAt = grown;
+          }
+          this.#rowAt[this.#count++] = body;
+          break;
+        }
+        case 0x31: // ParseComplete
+          if (this.#parsedName !== null) this.#set?.add(this.#parsedName);
+          break;
+        case 0x45: // ErrorResponse
+          this.#error ??= new PgServerError(errorFields(b, body, p + 1 + len));
+          break;
+        case 0x5a: // ReadyForQuery: node-postgres reads it (and what follows) and calls handleReadyForQuery
+          this.#read = p;
+          this.#giveBack(b.subarray(p, end));
+          return;
+        default:
+          // RowDescription, BindComplete, CommandComplete, PortalSuspended, EmptyQueryResponse, NoticeResponse,
+          // ParameterStatus, NotificationResponse: nothing to keep
+          break;
+      }
+      p += 1 + len;
+    }
+    this.#read = p;
+  }
+
+  handleReadyForQuery(): void {
+    if (this.#error) this.#reject(this.#error);
+    else this.#resolve(new RowBlock(this.#acc, this.#rowAt, this.#count, this.#len));
+  }
+
+  /** the connection failed (node-postgres reports it to the active query) */
+  handleError(err: Error): void {
+    this.#giveBack(null);
+    this.#reject(this.#error ?? err);
+  }
+
+  // node-postgres may call these on a submittable; the socket is ours while they could apply
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleCommandComplete(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyInResponse(): void {}
+  handleCopyData(): void {}
+}
+
+function errorFields(b: Buffer, from: number, to: number): Map<string, string> {
+  const m = new Map<string, string>();
+  let p = from;
+  while (p < to && b[p] !== 0) {
+    const code = String.fromCharCode(b[p]!);
+    const z = b.indexOf(0, p + 1);
+    if (z < 0 || z >= to) break;
+    m.set(code, b.toString('utf8', p + 1, z));
+    p = z + 1;
+  }
+  return m;
+}
+
+/** Runs one statement on `client` and returns its rows as PostgreSQL sent them. */
+export function readRows(client: pg.Client, req: RowsRequest): Promise<RowBlock> {
+  const q = new RawRowsQuery(req);
+  (client as unknown as { query(s: unknown): unknown }).query(q);
+  return q.promise;
+}

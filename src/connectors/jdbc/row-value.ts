@@ -1,0 +1,137 @@
+/**
+ * A row's struct value kept as the row's wire bytes (a `RawStruct`, see sdk/record.ts): the JSON converter writes it
+ * straight from those bytes — integers and plain ASCII text are copied, timestamps become milliseconds without a
+ * string in between — and anything else (decimals, dates, escapes, non-ASCII text, NULLs) goes through the column's
+ * codec and the converter's own writer for that field, so the bytes equal the JSON of `materialize()`.
+ */
+import { writeSafeInt } from '../../converters/json-bytes.js';
+import type { JsonFieldKit, RawStruct } from '../../sdk/record.js';
+import type { Schema } from '../../sdk/schema.js';
+import { timestampMsAscii, type ColumnCodec } from './pg-types.js';
+import type { RowBlock } from './row-reader.js';
+
+/** Not written from the bytes: take the codec and the converter's field writer. */
+const OTHER = 0;
+/** the text is a JSON integer as it stands (checked: an optional '-' and digits) */
+const INT = 1;
+/** the text is the string value itself (written as a JSON string when it needs no escape and is ASCII) */
+const TEXT = 2;
+/** PostgreSQL's ISO timestamp text → epoch milliseconds */
+const TS = 3;
+const TS_UTC = 4;
+
+/** What every row of one query shares: schema, codecs, and how each column's bytes map to JSON. */
+export class RowShape {
+  readonly kinds: Uint8Array;
+  readonly parsers: Array<(text: string) => unknown>;
+
+  constructor(
+    readonly schema: Schema,
+    codecs: ColumnCodec[],
+    /** row texts → plain struct value (the querier's generated builder) */
+    readonly toValue: (row: unknown[]) => Record<string, unknown>,
+  ) {
+    this.parsers = codecs.map((c) => c.parse);
+    this.kinds = Uint8Array.from(codecs.map((c) => (c.raw === 'int' ? INT : c.raw === 'text' ? TEXT : c.raw === 'timestamp' ? TS : c.raw === 'timestamp-utc' ? TS_UTC : OTHER)));
+  }
+
+  get columns(): number {
+    return this.kinds.length;
+  }
+
+  /** The JSON of row `r` of `block` (see RawStruct.writeJson). */
+  writeJson(block: RowBlock, r: number, b: Buffer, p: number, e: number, kit: JsonFieldKit): number {
+    const src = block.buf;
+    const kinds = this.kinds;
+    const prefixes = kit.prefixes;
+    const n = kinds.length;
+    let q = block.rowAt[r]! + 2;
+    for (let i = 0; i < n; i++) {
+      const pre = prefixes[i]!;
+      const pl = pre.length;
+      if (p + pl > e) return -1;
+      for (let k = 0; k < pl; k++) b[p + k] = pre[k]!;
+      p += pl;
+      const len = src.readInt32BE(q);
+      q += 4;
+      if (len < 0) {
+        p = kit.field(i, null, b, p, e);
+        if (p < 0) return -1;
+        continue;
+      }
+      const s = q;
+      q += len;
+      let w = -2;
+      switch (kinds[i]) {
+        case INT:
+          w = copyInteger(src, s, q, b, p, e);
+          break;
+        case TEXT:
+          w = copyAsciiString(src, s, q, b, p, e);
+          break;
+        case TS:
+        case TS_UTC: {
+          const ms = timestampMsAscii(src, s, q, kinds[i] === TS_UTC);
+          if (ms === ms) w = writeSafeInt(ms, b, p, e);
+          break;
+        }
+      }
+      if (w === -2) w = kit.field(i, this.parsers[i]!(src.toString('utf8', s, q)), b, p, e);
+      if (w < 0) return -1;
+      p = w;
+    }
+    if (p + 1 > e) return -1;
+    b[p] = 0x7d;
+    return p + 1;
+  }
+}
+
+/** One row of a block as a raw struct. */
+export class RowValue implements RawStruct {
+  readonly rawStruct = true as const;
+  constructor(
+    readonly shape: RowShape,
+    readonly block: RowBlock,
+    readonly row: number,
+  ) {}
+
+  get schema(): Schema {
+    return this.shape.schema;
+  }
+
+  materialize(): Record<string, unknown> {
+    return this.shape.toValue(this.block.texts(this.row, this.shape.columns));
+  }
+
+  writeJson(b: Buffer, p: number, e: number, kit: JsonFieldKit): number {
+    return this.shape.writeJson(this.block, this.row, b, p, e, kit);
+  }
+}
+
+/** Copies an integer's text (an optional '-' then 1–19 digits); -2 when it is not one, -1 when out of room. */
+function copyInteger(src: Buffer, s: number, t: number, b: Buffer, p: number, e: number): number {
+  const n = t - s;
+  if (n < 1 || n > 20) return -2;
+  if (p + n > e) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = src[s + i]!;
+    if ((c < 0x30 || c > 0x39) && !(c === 0x2d && i === 0 && n > 1)) return -2;
+    b[p + i] = c;
+  }
+  return p + n;
+}
+
+/** Copies ASCII text that needs no JSON escape as a JSON string; -2 when it is not such text, -1 when out of room. */
+function copyAsciiString(src: Buffer, s: number, t: number, b: Buffer, p: number, e: number): number {
+  const n = t - s;
+  if (p + n + 2 > e) return -1;
+  b[p] = 0x22;
+  const o = p + 1 - s;
+  for (let i = s; i < t; i++) {
+    const c = src[i]!;
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) return -2;
+    b[o + i] = c;
+  }
+  b[p + n + 1] = 0x22;
+  return p + n + 2;
+}

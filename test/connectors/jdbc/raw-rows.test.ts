@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type pg from 'pg';
+import { connectPg } from '../../../src/connectors/jdbc/pg-connect.js';
+import { codecFor, type PgColumn } from '../../../src/connectors/jdbc/pg-types.js';
+import { rowToValue } from '../../../src/connectors/jdbc/querier.js';
+import { readRows } from '../../../src/connectors/jdbc/row-reader.js';
+import { RowShape, RowValue } from '../../../src/connectors/jdbc/row-value.js';
+import { tableMeta } from '../../../src/connectors/jdbc/catalog.js';
+import { JsonConverter, releaseSlab, retainSlab } from '../../../src/converters/json.js';
+import { Schemas } from '../../../src/sdk/schema.js';
+import { embeddedPg, randomName, stopEmbeddedPg, type PgTarget } from '../../helpers/postgres.js';
+
+/**
+ * The JDBC source reads its batches off the wire (row-reader.ts) and hands rows to the JSON converter as raw
+ * structs (row-value.ts): the bytes must equal the JSON of the materialized value, for every type and odd value.
+ */
+let target: PgTarget;
+let client: pg.Client;
+before(async () => {
+  target = await embeddedPg();
+  client = await connectPg({ url: target.jdbcUrl, user: target.user, password: target.password });
+});
+after(async () => {
+  await client?.end();
+  await stopEmbeddedPg();
+});
+
+describe('raw rows', () => {
+  test('every column type: the raw JSON equals the JSON of the materialized value, under every converter setting', async () => {
+    const table = randomName('raw');
+    await client.query(`CREATE TABLE ${table} (
+      id bigserial PRIMARY KEY, i2 int2, i4 int4 NOT NULL, i8 int8, big int8, n0 numeric(9,0), n18 numeric(18,0), n2 numeric(12,2), nfree numeric,
+      t text, v varchar(20), c char(5), b bool, f4 float4, f8 float8, d date, tm time, ts timestamp, tstz timestamptz,
+      by bytea, u uuid, j jsonb, arr int4[], "odd ""name"" é" text)`);
+    const texts = ['plain', 'with "quotes"', 'back\\slash', 'tab\there', 'new\nline', 'ctl\u0001', 'é accents', 'emoji 😀', '', ' ', '\u2028sep', 'x'.repeat(300)];
+    for (let k = 0; k < texts.length; k++) {
+      await client.query(
+        `INSERT INTO ${table} (i2, i4, i8, big, n0, n18, n2, nfree, t, v, c, b, f4, f8, d, tm, ts, tstz, by, u, j, arr, "odd ""name"" é")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
+        [
+          k % 3 === 0 ? null : -32768 + k, k * 1000 - 5000, k % 4 === 0 ? null : String(2n ** 53n + BigInt(k)), String(-(2n ** 63n)), -k * 7, '999999999999999999', (k * 12.34 - 50).toFixed(2),
+          k % 2 ? 'NaN' : '123456789012345678901234567890.000000001', texts[k], texts[k]!.slice(0, 20), 'ab', k % 2 === 0, 1.5 + k, Math.PI * k, '2024-02-29', '23:59:59.999999',
+          k % 3 === 0 ? 'infinity' : `2024-03-10 02:30:0${k % 10}.12345${k % 10}`, k % 5 === 0 ? '-infinity' : '1969-12-31 23:59:59.999+00', Buffer.from([k, 0, 255]),
+          '123e4567-e89b-12d3-a456-426614174000', JSON.stringify({ k, s: texts[k] }), [k, null, 3], texts[(k + 1) % texts.length],
+        ],
+      );
+    }
+    await client.query(`INSERT INTO ${table} (i4) VALUES (0)`); // all the rest NULL
+    const meta = await tableMeta(client, { schema: 'public', table });
+    for (const tz of ['UTC', 'Europe/Paris']) {
+      for (const mapping of ['none', 'best_fit'] as const) {
+        const codecs = meta.columns.map((c: PgColumn) => codecFor(c, mapping, tz));
+        const schema = Schemas.struct(meta.columns.map((c: PgColumn, i: number) => ({ name: c.name, schema: codecs[i]!.schema })), table);
+        const toValue = rowToValue(meta.columns.map((c: PgColumn) => c.name), codecs.map((c) => c.parse));
+        const shape = new RowShape(schema, codecs, toValue);
+        const cols = meta.columns.map((c: PgColumn) => `"${c.name.replaceAll('"', '""')}"`).join(', ');
+        const block = await readRows(client, { text: `SELECT ${cols} FROM ${table} ORDER BY id`, fields: meta.columns.length });
+        assert.equal(block.count, texts.length + 1);
+        // the same rows through node-postgres, as the source read them before
+        const viaPg = await client.query({ text: `SELECT ${cols} FROM ${table} ORDER BY id`, rowMode: 'array' });
+        for (const settings of [{}, { 'schemas.enable': 'false' }, { 'decimal.format': 'NUMERIC' }]) {
+          const conv = new JsonConverter();
+          conv.configure(settings as never, false);
+          for (let r = 0; r < block.count; r++) {
+            const raw = new RowValue(shape, block, r);
+            assert.deepEqual(raw.materialize(), toValue(viaPg.rows[r] as unknown[]), `row ${r}: materialized value`);
+            const fast = conv.fromRawStruct(table, schema, raw);
+            const slow = conv.fromConnectData(table, schema, toValue(viaPg.rows[r] as unknown[]));
+            assert.equal(fast?.toString('utf8'), slow?.toString('utf8'), `${tz} ${mapping} ${JSON.stringify(settings)} row ${r}`);
+          }
+        }
+      }
+    }
+  });
+
+  test('a required column that is NULL fails the raw path exactly as the materialized path fails', async () => {
+    const table = randomName('rawnull');
+    await client.query(`CREATE TABLE ${table} (a int4, b text)`);
+    await client.query(`INSERT INTO ${table} VALUES (NULL, 'x')`);
+    const meta = await tableMeta(client, { schema: 'public', table });
+    // the schema says a is required (as a view could): the converter must refuse NULL
+    const cols = meta.columns.map((c: PgColumn) => ({ ...c, notNull: true }));
+    const codecs = cols.map((c) => codecFor(c, 'none', 'UTC'));
+    const schema = Schemas.struct(cols.map((c, i) => ({ name: c.name, schema: codecs[i]!.schema })), table);
+    const toValue = rowToValue(cols.map((c) => c.name), codecs.map((c) => c.parse));
+    const block = await readRows(client, { text: `SELECT a, b FROM ${table}`, fields: 2 });
+    const conv = new JsonConverter();
+    conv.configure({} as never, false);
+    const raw = new RowValue(new RowShape(schema, codecs, toValue), block, 0);
+    let slowErr: unknown;
+    try {
+      conv.fromConnectData(table, schema, raw.materialize());
+    } catch (e) {
+      slowErr = e;
+    }
+    assert.ok(slowErr instanceof Error);
+    assert.throws(() => conv.fromRawStruct(table, schema, raw), (e: Error) => e.message === (slowErr as Error).message);
+  });
+
+  test('the reader: prepared statements with parameters, server errors, many chunks, and node-postgres keeps working', async () => {
+    const table = randomName('rawrd');
+    await client.query(`CREATE TABLE ${table} (id int8 PRIMARY KEY, s text)`);
+    await client.query(`INSERT INTO ${table} SELECT g, repeat('y', g % 500) FROM generate_series(1, 20000) g`);
+    const req = { name: `${table}_q`, text: `SELECT id, s FROM ${table} WHERE id > $1::int8 ORDER BY id LIMIT 15000`, fields: 2 };
+    const a = await readRows(client, { ...req, values: ['0'] });
+    assert.equal(a.count, 15000);
+    assert.equal(a.text(14999, 0), '15000');
+    assert.equal(a.text(499, 1), '');
+    assert.equal(a.text(498, 1), 'y'.repeat(499));
+    // the second run reuses the prepared statement (no Parse), with another parameter
+    const b = await readRows(client, { ...req, values: ['19990'] });
+    assert.deepEqual([b.count, b.text(0, 0), b.text(9, 0)], [10, '19991', '20000']);
+    // a server error is reported with its SQLSTATE; the connection stays usable for both readers
+    await assert.rejects(readRows(client, { text: `SELECT nope FROM ${table}`, fields: 1 }), (e: Error & { code?: string }) => e.code === '42703' && /nope/.test(e.message));
+    await assert.rejects(readRows(client, { name: `${table}_bad`, text: 'SELECT 1/$1::int4', values: ['0'], fields: 1 }), (e: Error & { code?: string }) => e.code === '22012');
+    assert.equal(Number((await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n), 20000);
+    const c = await readRows(client, { text: `SELECT 1, NULL::text`, fields: 2 });
+    assert.deepEqual([c.text(0, 0), c.text(0, 1)], ['1', null]);
+    // a row of another width than expected is a protocol error, not silently misread
+    await assert.rejects(readRows(client, { text: 'SELECT 1, 2, 3', fields: 2 }), /3 fields, expected 2/);
+  });
+
+  test('converter slabs are reused only after the runtime released every hold, never otherwise', () => {
+    const conv = new JsonConverter();
+    conv.configure({ 'schemas.enable': 'false' } as never, false);
+    const schema = Schemas.struct([{ name: 's', schema: Schemas.string(false) }]);
+    const big = 'z'.repeat(4000);
+    const write = (i: number) => conv.fromConnectData('t', schema, { s: `${i}:${big}` })!;
+    // views nobody retained: their memory is never handed out again
+    const kept = Array.from({ length: 200 }, (_, i) => write(i));
+    for (let i = 0; i < 200; i++) write(1000 + i);
+    kept.forEach((b, i) => assert.equal(b.toString(), JSON.stringify({ s: `${i}:${big}` }), `unretained view ${i} intact`));
+    // retained views stay intact until released; after the release their slab comes back
+    const held = Array.from({ length: 100 }, (_, i) => write(2000 + i));
+    const mems = [...new Set(held.map((b) => b.buffer))];
+    mems.forEach((m) => retainSlab(m));
+    for (let i = 0; i < 200; i++) write(3000 + i); // the converter moves past those slabs
+    held.forEach((b, i) => assert.equal(b.toString(), JSON.stringify({ s: `${2000 + i}:${big}` }), `retained view ${i} intact`));
+    mems.forEach((m) => releaseSlab(m));
+    const later = Array.from({ length: 200 }, (_, i) => write(4000 + i));
+    assert.ok(later.some((b) => mems.includes(b.buffer)), 'a released slab is reused');
+    later.forEach((b, i) => assert.equal(b.toString(), JSON.stringify({ s: `${4000 + i}:${big}` })));
+  });
+});
