@@ -6,6 +6,8 @@ import { startEmbeddedPostgres } from '../src/connectors/embedded-postgres/index
 import { startApp } from '../src/server/app.js';
 import { createLogger, setLogLevel } from '../src/runtime/logger.js';
 import { executeScript } from '../src/commands/sql.js';
+import { connectPg } from '../src/connectors/jdbc/pg-connect.js';
+import { readRows } from '../src/connectors/jdbc/row-reader.js';
 import { cpuAccount, formatTable, postmasterPid, type CpuAccount } from './common.js';
 
 /**
@@ -15,6 +17,10 @@ import { cpuAccount, formatTable, postmasterPid, type CpuAccount } from './commo
  *
  * - driver (the floor's baseline): node-postgres issuing the connector's queries (same batch size), rows as arrays
  *   of raw text (no value parsing) — the least work that reads the rows.
+ * - wire reader: Tributary's own row reader (row-reader.ts, on a node-postgres connection) issuing the same
+ *   statements and leaving the rows as wire bytes — no string per field, nothing per row. Tributary reads its
+ *   batches this way since it writes JSON straight from the row bytes; shown for context (the floor stays against
+ *   node-postgres, the driver the connection is made with).
  * - driver objects: node-postgres with its defaults (object rows, its type parsers), the same queries — what a user
  *   script reading the table would do. Shown for context only.
  * - tributary: from `CREATE SOURCE CONNECTOR` until every row is acknowledged by the embedded log (fsync before
@@ -48,6 +54,35 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
   // node-postgres with its defaults (object rows, type parsing)
   const objects = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database: 'postgres' });
   await objects.connect();
+
+  // Tributary's wire reader alone: the same statements, rows left as bytes
+  const wire = await connectPg({ url: db.jdbcUrl(), user: db.user, password: db.password });
+  const wireIncrementing = async () => {
+    const t0 = process.hrtime.bigint();
+    const text = `SELECT "id", "name", "amount", "created", "note" FROM "public"."bench_rows" WHERE "id" > $1::int8 ORDER BY "id" LIMIT ${batch}`;
+    let last = '0';
+    let n = 0;
+    for (;;) {
+      const b = await readRows(wire, { name: 'bench_wire', text, values: [last], fields: 5 });
+      if (!b.count) break;
+      n += b.count;
+      last = b.text(b.count - 1, 0)!;
+    }
+    return { n, secs: Number(process.hrtime.bigint() - t0) / 1e9 };
+  };
+  const wireBulk = async () => {
+    const t0 = process.hrtime.bigint();
+    let n = 0;
+    await wire.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await wire.query(`DECLARE c NO SCROLL CURSOR FOR SELECT "id", "name", "amount", "created", "note" FROM "public"."bench_rows"`);
+    for (;;) {
+      const b = await readRows(wire, { text: `FETCH FORWARD ${batch} FROM c`, fields: 5 });
+      n += b.count;
+      if (b.count < batch) break;
+    }
+    await wire.query('COMMIT');
+    return { n, secs: Number(process.hrtime.bigint() - t0) / 1e9 };
+  };
 
   // the driver alone, issuing the queries the connector issues
   const driverIncrementing = async (c: pg.Client = driver, rowMode: 'array' | undefined = 'array') => {
@@ -121,7 +156,7 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
     const us = (ms: number) => (n > 0 ? Math.round((ms * 1000 * 100) / n) / 100 : NaN);
     return { main: us(c.mainMs), otherThreadsUser: us(c.otherUserMs), otherThreadsSystem: us(c.otherSystemMs), postgres: us(c.treeMs), machineBusyPct: Math.round(c.machineBusy * 100) };
   };
-  type Run = { driver: number; driverObjects: number; tributary: number; steady: number; startupMs: number; ratio: number; cpuPerRow: { driver: CpuPerRow; tributary: CpuPerRow } };
+  type Run = { driver: number; driverObjects: number; wireReader: number; tributary: number; steady: number; startupMs: number; ratio: number; cpuPerRow: { driver: CpuPerRow; tributary: CpuPerRow } };
   const repeat = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1) || 1);
   const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const results: Array<{ mode: string; runs: Run[] } & Run> = [];
@@ -134,18 +169,20 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
       if (process.env.BENCH_DEBUG) log(`  [${mode}] driver starts at monotonic ${process.hrtime.bigint() / 1000n} µs`);
       const d = mode === 'bulk' ? await driverBulk() : await driverIncrementing();
       const o = mode === 'bulk' ? await driverBulk(objects, undefined) : await driverIncrementing(objects, undefined);
+      const w = mode === 'bulk' ? await wireBulk() : await wireIncrementing();
       if (process.env.BENCH_DEBUG) log(`  [${mode}] tributary starts at monotonic ${process.hrtime.bigint() / 1000n} µs`);
       const t = await tributary(mode);
       if (process.env.BENCH_DEBUG) log(`  [${mode}] tributary ends at monotonic ${process.hrtime.bigint() / 1000n} µs`);
       const dr = d.n / d.secs;
       const tr = t.n / t.secs;
-      runs.push({ driver: Math.round(dr), driverObjects: Math.round(o.n / o.secs), tributary: Math.round(tr), steady: Math.round(t.steady), startupMs: Math.round(t.startupMs), ratio: tr / dr, cpuPerRow: { driver: perRow(d.cpu, d.n), tributary: perRow(t.cpu, t.n) } });
+      runs.push({ driver: Math.round(dr), driverObjects: Math.round(o.n / o.secs), wireReader: Math.round(w.n / w.secs), tributary: Math.round(tr), steady: Math.round(t.steady), startupMs: Math.round(t.startupMs), ratio: tr / dr, cpuPerRow: { driver: perRow(d.cpu, d.n), tributary: perRow(t.cpu, t.n) } });
     }
     const mid = runs.find((r) => r.ratio === median(runs.map((x) => x.ratio)))!;
     results.push({ mode, ...mid, runs });
   }
   await driver.end();
   await objects.end();
+  await wire.end();
   await client.end();
   await db.stop();
 
@@ -170,12 +207,12 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
     const rowsOut: Array<Array<string | number>> = [];
     for (const r of results) {
       for (const [i, x] of (repeat > 1 ? r.runs : [r]).entries()) {
-        rowsOut.push([repeat > 1 ? `${r.mode} #${i + 1}` : r.mode, x.driver, x.tributary, `${(x.ratio * 100).toFixed(0)} %`, x.driverObjects, x.steady, x.startupMs]);
+        rowsOut.push([repeat > 1 ? `${r.mode} #${i + 1}` : r.mode, x.driver, x.tributary, `${(x.ratio * 100).toFixed(0)} %`, x.driverObjects, x.wireReader, `${((x.tributary / x.wireReader) * 100).toFixed(0)} %`, x.steady, x.startupMs]);
       }
-      if (repeat > 1) rowsOut.push([`${r.mode} median`, r.driver, r.tributary, `${(r.ratio * 100).toFixed(0)} %`, r.driverObjects, r.steady, r.startupMs]);
+      if (repeat > 1) rowsOut.push([`${r.mode} median`, r.driver, r.tributary, `${(r.ratio * 100).toFixed(0)} %`, r.driverObjects, r.wireReader, `${((r.tributary / r.wireReader) * 100).toFixed(0)} %`, r.steady, r.startupMs]);
     }
-    process.stdout.write(formatTable(['mode', 'driver rows/s', 'tributary rows/s', 'ratio', 'driver objects rows/s', 'tributary steady rows/s', 'start-up ms'], rowsOut) + '\n');
-    process.stdout.write(`driver = node-postgres, raw text arrays (the floor's baseline); driver objects = node-postgres defaults (object rows, type parsing), for context\n`);
+    process.stdout.write(formatTable(['mode', 'driver rows/s', 'tributary rows/s', 'ratio', 'driver objects rows/s', 'wire reader rows/s', 'tributary / wire reader', 'tributary steady rows/s', 'start-up ms'], rowsOut) + '\n');
+    process.stdout.write(`driver = node-postgres, raw text arrays (the floor's baseline); driver objects = node-postgres defaults (object rows, type parsing), for context;\nwire reader = Tributary's row reader alone, rows left as wire bytes (how Tributary reads its batches), for context\n`);
     process.stdout.write(`tributary = CREATE → every row acknowledged (start-up included); steady = after the first acknowledged record\n\n`);
     const cpuRows = results.flatMap((r) =>
       (['driver', 'tributary'] as const).map((who) => {

@@ -159,6 +159,11 @@ export class JsonConverter implements Converter {
   private decimalFormat: DecimalFormat = 'BASE64';
   private replaceNullWithDefault = true;
   private cache = new WeakMap<Schema, Compiled>();
+  /** where this converter's output is written (made on first use) */
+  #slabsOf: Slabs | undefined;
+  get #slabs(): Slabs {
+    return (this.#slabsOf ??= new Slabs());
+  }
   /** false only in tests, to compare the generated struct writers with the generic ones */
   generateStruct = true;
   /** false only in tests, to compare the byte writers with the string path */
@@ -189,13 +194,13 @@ export class JsonConverter implements Converter {
     const c = this.compiled(schema);
     if (this.schemasEnabled) c.prefix ??= Buffer.from('{"schema":' + c.json + ',"payload":', 'utf8');
     if (this.writeBytes) {
-      const out = writeValue(this.byteWriter(schema, c), value, this.schemasEnabled ? c.prefix! : EMPTY, this.schemasEnabled);
+      const out = this.#slabs.writeValue(this.byteWriter(schema, c), value, this.schemasEnabled ? c.prefix! : EMPTY, this.schemasEnabled);
       if (out !== undefined) return out;
     }
     // the string path: also where every conversion error is reported
     const payload = c.write(value);
-    if (!this.schemasEnabled) return encode(payload, EMPTY, false);
-    return encode(payload, c.prefix!, true);
+    if (!this.schemasEnabled) return this.#slabs.encode(payload, EMPTY, false);
+    return this.#slabs.encode(payload, c.prefix!, true);
   }
 
   /**
@@ -207,7 +212,7 @@ export class JsonConverter implements Converter {
       const c = this.compiled(schema);
       if (this.schemasEnabled) c.prefix ??= Buffer.from('{"schema":' + c.json + ',"payload":', 'utf8');
       c.rawKit ??= this.rawKit(schema);
-      const out = writeValue(c.rawKit.writer, value, this.schemasEnabled ? c.prefix! : EMPTY, this.schemasEnabled);
+      const out = this.#slabs.writeValue(c.rawKit.writer, value, this.schemasEnabled ? c.prefix! : EMPTY, this.schemasEnabled);
       if (out !== undefined) return out;
     }
     return this.fromConnectData(topic, schema, value.materialize());
@@ -222,11 +227,11 @@ export class JsonConverter implements Converter {
   }
 
   retainBytes(mem: ArrayBufferLike): void {
-    retainSlab(mem);
+    this.#slabs.retain(mem);
   }
 
   releaseBytes(mem: ArrayBufferLike): void {
-    releaseSlab(mem);
+    this.#slabs.release(mem);
   }
 
   private byteWriter(schema: Schema, c: Compiled): ByteWriter {
@@ -518,112 +523,128 @@ const EMPTY = Buffer.alloc(0);
 const CLOSE = Buffer.of(0x7d);
 
 /**
- * Converted values are written straight into slabs of this size and handed out as views (what Buffer.allocUnsafe
- * does with its 8 KiB pool, minus the copy and with fewer pool allocations).
+ * Where one converter writes its output: slabs of SLAB_BYTES, handed out as views (what Buffer.allocUnsafe does with
+ * its 8 KiB pool, minus the copy and with fewer pool allocations).
  *
- * A slab is reused when the runtime took it over (`retainBytes`) and gave every hold back (`releaseBytes`, once the
- * platform acknowledged the records) after the converters moved on to another slab; any other slab is left to the
- * garbage collector. Allocating a fresh slab for every 256 KiB of output makes V8 count that much external memory,
- * which starts a full garbage collection every few megabytes.
+ * A slab is reused only when the runtime held it (`retain`, for a batch whose bytes are in it), gave every hold back
+ * (`release`, once the platform acknowledged the batch), no view was handed out since the last hold (a batch being
+ * converted is not held yet), and the converter has moved on to another slab. Any other slab is left to the garbage
+ * collector. Without reuse, a fresh slab per 256 KiB of output makes V8 count that much external memory, which
+ * starts a full garbage collection every few megabytes. Slabs belong to one converter, whose only caller is the
+ * runtime's task (other users of a converter never hold, so its slabs are never reused).
  */
 const SLAB_BYTES = 256 * 1024;
-/** slabs kept for reuse at most (8 MiB) */
+/** slabs kept for reuse at most, per converter (8 MiB) */
 const FREE_SLABS_MAX = 32;
 
 interface SlabUse {
   buf: Buffer;
-  /** holds the runtime has not given back */
+  /** holds not given back */
   refs: number;
-  /** the runtime held it at least once (only such slabs are reused) */
+  /** views handed out, and how many of them the last hold covered */
+  handed: number;
+  covered: number;
+  /** the runtime held it at least once since it was (re)issued */
   adopted: boolean;
-  /** converters still write into it */
+  /** the converter still writes into it */
   current: boolean;
 }
-const slabUse = new WeakMap<ArrayBufferLike, SlabUse>();
-const freeSlabs: Buffer[] = [];
-let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
-slabUse.set(slab.buffer, { buf: slab, refs: 0, adopted: false, current: true });
-let slabAt = 0;
 
-function newSlab(): void {
-  const u = slabUse.get(slab.buffer);
-  if (u) {
-    u.current = false;
-    maybeReuse(u);
+class Slabs {
+  #uses = new WeakMap<ArrayBufferLike, SlabUse>();
+  #free: Buffer[] = [];
+  #slab!: Buffer;
+  #use!: SlabUse;
+  #at = 0;
+
+  constructor() {
+    this.#next();
   }
-  slab = freeSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
-  slabUse.set(slab.buffer, { buf: slab, refs: 0, adopted: false, current: true });
-  slabAt = 0;
-}
 
-function maybeReuse(u: SlabUse): void {
-  if (u.current || !u.adopted || u.refs > 0) return;
-  u.adopted = false; // once
-  if (freeSlabs.length < FREE_SLABS_MAX) freeSlabs.push(u.buf);
-}
+  #next(): void {
+    if (this.#use) {
+      this.#use.current = false;
+      this.#maybeReuse(this.#use);
+    }
+    const buf = this.#free.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
+    this.#slab = buf;
+    this.#use = { buf, refs: 0, handed: 0, covered: 0, adopted: false, current: true };
+    this.#uses.set(buf.buffer, this.#use);
+    this.#at = 0;
+  }
 
-/** The runtime keeps views of `mem` (bytes this module returned) until it calls `releaseSlab(mem)`. */
-export function retainSlab(mem: ArrayBufferLike): void {
-  const u = slabUse.get(mem);
-  if (u) {
+  #maybeReuse(u: SlabUse): void {
+    if (u.current || !u.adopted || u.refs > 0 || u.covered !== u.handed) return;
+    u.adopted = false; // once
+    if (this.#free.length < FREE_SLABS_MAX) this.#free.push(u.buf);
+  }
+
+  /** `mem` holds bytes the runtime keeps until `release(mem)` (every view handed out of it so far) */
+  retain(mem: ArrayBufferLike): void {
+    const u = this.#uses.get(mem);
+    if (!u) return;
     u.refs++;
     u.adopted = true;
+    u.covered = u.handed;
   }
-}
 
-/** The runtime is done with the views of `mem` it retained (the platform acknowledged them). */
-export function releaseSlab(mem: ArrayBufferLike): void {
-  const u = slabUse.get(mem);
-  if (u && u.refs > 0 && --u.refs === 0) maybeReuse(u);
-}
+  release(mem: ArrayBufferLike): void {
+    const u = this.#uses.get(mem);
+    if (u && u.refs > 0 && --u.refs === 0) this.#maybeReuse(u);
+  }
 
-/**
- * prefix + the value's JSON (+ '}') written into the slab by the byte writer; undefined when the byte writer threw
- * (the string path then converts the value, or reports the error) or the value does not fit in a slab.
- */
-function writeValue(bytes: ByteWriter, value: unknown, prefix: Buffer, close: boolean): Buffer | undefined {
-  for (;;) {
-    const start = slabAt;
-    const end = SLAB_BYTES - 1; // room for the closing brace
-    if (start + prefix.length < end) {
-      slab.set(prefix, start);
-      let p: number;
-      try {
-        p = bytes(value, slab, start + prefix.length, end);
-      } catch {
-        return undefined;
+  /**
+   * prefix + the value's JSON (+ '}') written by the byte writer; undefined when the byte writer threw (the string
+   * path then converts the value, or reports the error) or the value does not fit in a slab.
+   */
+  writeValue(bytes: ByteWriter, value: unknown, prefix: Buffer, close: boolean): Buffer | undefined {
+    for (;;) {
+      const slab = this.#slab;
+      const start = this.#at;
+      const end = SLAB_BYTES - 1; // room for the closing brace
+      if (start + prefix.length < end) {
+        slab.set(prefix, start);
+        let p: number;
+        try {
+          p = bytes(value, slab, start + prefix.length, end);
+        } catch {
+          return undefined;
+        }
+        if (p >= 0) {
+          if (close) slab[p++] = 0x7d;
+          this.#at = (p + 7) & ~7;
+          this.#use.handed++;
+          return slab.subarray(start, p);
+        }
       }
-      if (p >= 0) {
-        if (close) slab[p++] = 0x7d;
-        slabAt = (p + 7) & ~7;
-        return slab.subarray(start, p);
-      }
+      if (start === 0) return undefined; // larger than a slab
+      this.#next();
     }
-    if (start === 0) return undefined; // larger than a slab
-    newSlab();
   }
-}
 
-/** prefix + UTF-8(payload) (+ '}') as a new Buffer. */
-function encode(payload: string, prefix: Buffer, close: boolean): Buffer {
-  const need = prefix.length + payload.length * 3 + 1;
-  if (need > SLAB_BYTES >> 3) {
-    const len = prefix.length + Buffer.byteLength(payload, 'utf8') + (close ? 1 : 0);
-    if (len > 1 << 20) return Buffer.concat([prefix, Buffer.from(payload, 'utf8'), close ? CLOSE : EMPTY]);
-    const out = Buffer.allocUnsafe(len);
-    prefix.copy(out, 0);
-    out.write(payload, prefix.length, 'utf8');
-    if (close) out[len - 1] = 0x7d;
-    return out;
+  /** prefix + UTF-8(payload) (+ '}'): in the slab, or a new Buffer when large. */
+  encode(payload: string, prefix: Buffer, close: boolean): Buffer {
+    const need = prefix.length + payload.length * 3 + 1;
+    if (need > SLAB_BYTES >> 3) {
+      const len = prefix.length + Buffer.byteLength(payload, 'utf8') + (close ? 1 : 0);
+      if (len > 1 << 20) return Buffer.concat([prefix, Buffer.from(payload, 'utf8'), close ? CLOSE : EMPTY]);
+      const out = Buffer.allocUnsafe(len);
+      prefix.copy(out, 0);
+      out.write(payload, prefix.length, 'utf8');
+      if (close) out[len - 1] = 0x7d;
+      return out;
+    }
+    if (need > SLAB_BYTES - this.#at) this.#next();
+    const slab = this.#slab;
+    const start = this.#at;
+    slab.set(prefix, start);
+    let end = start + prefix.length;
+    end += slab.write(payload, end, 'utf8');
+    if (close) slab[end++] = 0x7d;
+    this.#at = (end + 7) & ~7;
+    this.#use.handed++;
+    return slab.subarray(start, end);
   }
-  if (need > SLAB_BYTES - slabAt) newSlab();
-  const start = slabAt;
-  slab.set(prefix, start);
-  let end = start + prefix.length;
-  end += slab.write(payload, end, 'utf8');
-  if (close) slab[end++] = 0x7d;
-  slabAt = (end + 7) & ~7;
-  return slab.subarray(start, end);
 }
 
 function need(s: Schema | undefined, type: string, part: string): Schema {

@@ -501,6 +501,7 @@ export class TaskRunner {
     const now = Date.now();
     // raw struct values (a source's compact rows) go to the value converter as they are when nothing else looks at them
     const rawOk = o.transform === noTransforms && o.valueConverter.fromRawStruct !== undefined;
+    let newTopics: Set<string> | undefined;
     for (const rec of records) {
       let t: SourceRecord | null;
       let key: Buffer | null;
@@ -522,16 +523,19 @@ export class TaskRunner {
         o.logger.warn('record skipped (errors.tolerance=all)', { topic: rec.topic, error: String(err) });
         continue;
       }
-      if (!this.#knownTopics.has(t.topic)) await this.#ensureTopic(t.topic);
+      if (!this.#knownTopics.has(t.topic)) (newTopics ??= new Set()).add(t.topic);
       const pr: PlatformRecord = { topic: t.topic, key, value, timestamp: t.timestamp ?? now };
       if (t.kafkaPartition !== undefined) pr.partition = t.kafkaPartition;
       if (t.headers?.length) pr.headers = t.headers;
       out.push(pr);
       bytes += (key?.length ?? 0) + (value?.length ?? 0) + 64;
     }
-    const seq = this.#tracker.add(records, bytes);
+    // the converters' memory is held from here, before any await: an acknowledgement arriving meanwhile could let
+    // them reuse memory that these records' bytes are in
     const sent = new SentBatch(out);
     sent.retain(o.keyConverter, o.valueConverter);
+    if (newTopics) for (const topic of newTopics) await this.#ensureTopic(topic);
+    const seq = this.#tracker.add(records, bytes);
     const batch: PendingBatch = { seq, polledAt: now, sent, count: out.length, bytes, sourceCount: records.length };
     if (o.transactional) batch.offsets = this.#tracker.offsetsOf(seq);
     this.#pending.push(batch);

@@ -7,7 +7,7 @@ import { rowToValue } from '../../../src/connectors/jdbc/querier.js';
 import { readRows } from '../../../src/connectors/jdbc/row-reader.js';
 import { RowShape, RowValue } from '../../../src/connectors/jdbc/row-value.js';
 import { tableMeta } from '../../../src/connectors/jdbc/catalog.js';
-import { JsonConverter, releaseSlab, retainSlab } from '../../../src/converters/json.js';
+import { JsonConverter } from '../../../src/converters/json.js';
 import { Schemas } from '../../../src/sdk/schema.js';
 import { embeddedPg, randomName, stopEmbeddedPg, type PgTarget } from '../../helpers/postgres.js';
 
@@ -121,25 +121,38 @@ describe('raw rows', () => {
     await assert.rejects(readRows(client, { text: 'SELECT 1, 2, 3', fields: 2 }), /3 fields, expected 2/);
   });
 
-  test('converter slabs are reused only after the runtime released every hold, never otherwise', () => {
+  test('converter slabs are reused only after the runtime released every hold on every view in them, never otherwise', () => {
     const conv = new JsonConverter();
     conv.configure({ 'schemas.enable': 'false' } as never, false);
     const schema = Schemas.struct([{ name: 's', schema: Schemas.string(false) }]);
     const big = 'z'.repeat(4000);
+    const text = (i: number) => JSON.stringify({ s: `${i}:${big}` });
     const write = (i: number) => conv.fromConnectData('t', schema, { s: `${i}:${big}` })!;
-    // views nobody retained: their memory is never handed out again
+    const intact = (views: Buffer[], from: number, what: string) => views.forEach((b, i) => assert.equal(b.toString(), text(from + i), `${what} ${i}`));
+    const hold = (views: Buffer[]) => [...new Set(views.map((b) => b.buffer))].forEach((m) => conv.retainBytes(m));
+    const letGo = (views: Buffer[]) => [...new Set(views.map((b) => b.buffer))].forEach((m) => conv.releaseBytes(m));
+    // views nobody held: their memory is never handed out again
     const kept = Array.from({ length: 200 }, (_, i) => write(i));
     for (let i = 0; i < 200; i++) write(1000 + i);
-    kept.forEach((b, i) => assert.equal(b.toString(), JSON.stringify({ s: `${i}:${big}` }), `unretained view ${i} intact`));
-    // retained views stay intact until released; after the release their slab comes back
-    const held = Array.from({ length: 100 }, (_, i) => write(2000 + i));
-    const mems = [...new Set(held.map((b) => b.buffer))];
-    mems.forEach((m) => retainSlab(m));
-    for (let i = 0; i < 200; i++) write(3000 + i); // the converter moves past those slabs
-    held.forEach((b, i) => assert.equal(b.toString(), JSON.stringify({ s: `${2000 + i}:${big}` }), `retained view ${i} intact`));
-    mems.forEach((m) => releaseSlab(m));
-    const later = Array.from({ length: 200 }, (_, i) => write(4000 + i));
-    assert.ok(later.some((b) => mems.includes(b.buffer)), 'a released slab is reused');
-    later.forEach((b, i) => assert.equal(b.toString(), JSON.stringify({ s: `${4000 + i}:${big}` })));
+    intact(kept, 0, 'unheld view');
+    // batch A is held; batch B is converted into A's last slab but not held yet when A is released (a batch being
+    // converted while an acknowledgement arrives): B's bytes must survive the converter moving on
+    const a = Array.from({ length: 100 }, (_, i) => write(2000 + i));
+    hold(a);
+    const b = Array.from({ length: 30 }, (_, i) => write(3000 + i));
+    assert.ok(b.some((v) => a.some((w) => w.buffer === v.buffer)), 'the test needs B to share a slab with A');
+    letGo(a);
+    const c = Array.from({ length: 200 }, (_, i) => write(4000 + i));
+    intact(b, 3000, 'view converted before the release');
+    intact(c, 4000, 'later view');
+    // held and released: the slabs come back
+    hold(b);
+    hold(c);
+    letGo(b);
+    letGo(c);
+    const mems = new Set([...a, ...b, ...c].map((v) => v.buffer));
+    const d = Array.from({ length: 200 }, (_, i) => write(5000 + i));
+    assert.ok(d.some((v) => mems.has(v.buffer)), 'a released slab is reused');
+    intact(d, 5000, 'view in a reused slab');
   });
 });
