@@ -67,10 +67,18 @@ export function encodedSize(r: RecordInput): number {
   return n;
 }
 
+/** 32 bits big-endian with byte stores (the caller checked the room; `writeInt32BE` checks range and room again) */
+function put32(buf: Buffer, v: number, at: number): void {
+  buf[at] = v >>> 24;
+  buf[at + 1] = v >>> 16;
+  buf[at + 2] = v >>> 8;
+  buf[at + 3] = v;
+}
+
 function writeInt64(buf: Buffer, n: number, at: number): void {
   const hi = Math.floor(n / TWO_32);
-  buf.writeInt32BE(hi, at);
-  buf.writeUInt32BE(n - hi * TWO_32, at + 4);
+  put32(buf, hi, at);
+  put32(buf, n - hi * TWO_32, at + 4);
 }
 
 function readInt64(buf: Buffer, at: number): number {
@@ -83,7 +91,7 @@ function readInt64(buf: Buffer, at: number): number {
  */
 export function encodeInto(buf: Buffer, at: number, r: RecordInput, offset: number, size: number, withChecksum = true): number {
   const end = at + size;
-  buf.writeUInt32BE(size - 4, at);
+  put32(buf, size - 4, at);
   let p = at + 8;
   buf[p++] = MAGIC;
   buf[p++] = 0;
@@ -91,26 +99,26 @@ export function encodeInto(buf: Buffer, at: number, r: RecordInput, offset: numb
   writeInt64(buf, r.timestamp, p + 8);
   p += 16;
   if (r.key === null) {
-    buf.writeInt32BE(-1, p);
+    put32(buf, -1, p);
     p += 4;
   } else {
-    buf.writeInt32BE(r.key.length, p);
+    put32(buf, r.key.length, p);
     p += 4;
     buf.set(r.key, p);
     p += r.key.length;
   }
   if (r.value === null) {
-    buf.writeInt32BE(-1, p);
+    put32(buf, -1, p);
     p += 4;
   } else {
-    buf.writeInt32BE(r.value.length, p);
+    put32(buf, r.value.length, p);
     p += 4;
     buf.set(r.value, p);
     p += r.value.length;
   }
   const hs = r.headers;
   const count = hs ? hs.length : 0;
-  buf.writeInt32BE(count, p);
+  put32(buf, count, p);
   p += 4;
   for (let i = 0; i < count; i++) {
     const h = hs![i]!;
