@@ -18,6 +18,23 @@
  * headers      …     per header: keyLength int32, key UTF-8, valueLength int32 (-1 = null), value
  * ```
  *
+ * A record whose value starts with many of the same bytes as an earlier record's value in the same write (Kafka
+ * Connect's JSON with its schema repeats the schema in every value) is stored with magic 2 and only the rest:
+ *
+ * ```
+ * field        size  notes
+ * length … key       as above (magic = 2)
+ * baseDistance 4     u32: bytes from the start of this record back to the start of its base record
+ * prefixLength 4     u32: this value starts with the first prefixLength bytes of the base record's value
+ * valueLength  4     int32: bytes of the rest of the value
+ * value        n     the rest
+ * headerCount … headers  as above
+ * ```
+ *
+ * The base record is a magic-1 record with a value, earlier in the same segment (the writer takes it from the same
+ * write cycle), so a reader finds it whatever offset it starts at, and a cut after a crash never keeps a record
+ * without its base. Readers of magic 1 only (before this format) refuse magic 2 as corrupt.
+ *
  * Integers above 2^53 are not representable in offsets/timestamps here (JavaScript numbers); 2^53 records per
  * partition is not a practical limit.
  */
@@ -25,6 +42,10 @@ import { crc32 } from 'node:zlib';
 import type { Header } from '../../sdk/record.js';
 
 export const MAGIC = 1;
+/** magic of a record whose value shares a prefix with its base record's value */
+export const MAGIC_SHARED = 2;
+/** bytes a shared-prefix record has besides RECORD_OVERHEAD, its key, the rest of its value and its headers */
+export const SHARED_EXTRA = 8;
 /** bytes of a record with null key, null value and no headers */
 export const RECORD_OVERHEAD = 4 + 4 + 1 + 1 + 8 + 8 + 4 + 4 + 4;
 /** upper bound of one record's `length` field; anything bigger is treated as corruption */
@@ -89,11 +110,11 @@ function readInt64(buf: Buffer, at: number): number {
  * Writes one record at `at` (the buffer must have `size` bytes free there, as given by `encodedSize`).
  * Returns the position after the record.
  */
-export function encodeInto(buf: Buffer, at: number, r: RecordInput, offset: number, size: number, withChecksum = true): number {
+export function encodeInto(buf: Buffer, at: number, r: RecordInput, offset: number, size: number, withChecksum = true, baseDistance = 0, prefixLength = 0): number {
   const end = at + size;
   put32(buf, size - 4, at);
   let p = at + 8;
-  buf[p++] = MAGIC;
+  buf[p++] = prefixLength > 0 ? MAGIC_SHARED : MAGIC;
   buf[p++] = 0;
   writeInt64(buf, offset, p);
   writeInt64(buf, r.timestamp, p + 8);
@@ -107,7 +128,17 @@ export function encodeInto(buf: Buffer, at: number, r: RecordInput, offset: numb
     buf.set(r.key, p);
     p += r.key.length;
   }
-  if (r.value === null) {
+  if (prefixLength > 0) {
+    // a shared-prefix record (the caller checked that the value starts with the base's first prefixLength bytes)
+    const v = r.value!;
+    const rest = v.length - prefixLength;
+    put32(buf, baseDistance, p);
+    put32(buf, prefixLength, p + 4);
+    put32(buf, rest, p + 8);
+    p += 12;
+    Buffer.prototype.copy.call(v, buf, p, prefixLength);
+    p += rest;
+  } else if (r.value === null) {
     put32(buf, -1, p);
     p += 4;
   } else {
@@ -171,7 +202,7 @@ export function checkRecord(buf: Buffer, at: number, avail: number): number {
   const len = buf.readUInt32BE(at);
   if (len < RECORD_OVERHEAD - 4 || len > MAX_RECORD_BYTES) return CORRUPT;
   if (avail - at < 4 + len) return INCOMPLETE;
-  if (buf[at + 8] !== MAGIC) return CORRUPT;
+  if (buf[at + 8] !== MAGIC && buf[at + 8] !== MAGIC_SHARED) return CORRUPT;
   if (checksum(buf.subarray(at + 8, at + 4 + len)) !== buf.readUInt32BE(at + 4)) return CORRUPT;
   return 4 + len;
 }
@@ -192,8 +223,47 @@ export function recordOffset(buf: Buffer, at: number): number {
   return readInt64(buf, at + 10);
 }
 
-/** Decodes a record already checked by `checkRecord`. Throws a RangeError if fields overrun the record. */
-export function decodeRecord(buf: Buffer, at: number): DecodedRecord {
+/**
+ * Bytes between a record's start and the first byte of its value (a magic-1 record with key `r.key`): where a
+ * shared-prefix record's base value starts.
+ */
+export function valueStart(r: RecordInput): number {
+  return 34 + (r.key ? r.key.length : 0);
+}
+
+/**
+ * Length of the common prefix of `v` and `buf[at, at + n)`. `hint` is where the last such prefix ended: the bytes up
+ * to 16 before it are compared natively, then byte by byte; a mismatch earlier than that is found by bisection.
+ */
+export function sharedPrefix(v: Buffer, buf: Buffer, at: number, n: number, hint: number): number {
+  const max = Math.min(v.length, n);
+  let lo = Math.min(hint, max) - 16;
+  if (lo < 0) lo = 0;
+  if (lo > 0 && v.compare(buf, at, at + lo, 0, lo) !== 0) {
+    let a = 0;
+    let b = lo;
+    while (b - a > 16) {
+      const m = (a + b) >>> 1;
+      if (v.compare(buf, at, at + m, 0, m) === 0) a = m;
+      else b = m;
+    }
+    lo = a;
+  }
+  let i = lo;
+  while (i < max && v[i] === buf[at + i]) i++;
+  return i;
+}
+
+/** The record's magic (1 = whole value, 2 = shared prefix; see the file comment). */
+export function recordMagic(buf: Buffer, at: number): number {
+  return buf[at + 8]!;
+}
+
+/**
+ * Decodes a record already checked by `checkRecord`. Throws a RangeError if fields overrun the record. A
+ * shared-prefix record needs `base(distance)`: the value of the record `distance` bytes before it.
+ */
+export function decodeRecord(buf: Buffer, at: number, base?: (distance: number) => Buffer | null): DecodedRecord {
   const end = at + 4 + buf.readUInt32BE(at);
   const need = (p: number, n: number) => {
     if (p + n > end) throw new RangeError('record field overruns the record');
@@ -212,7 +282,22 @@ export function decodeRecord(buf: Buffer, at: number): DecodedRecord {
     return b;
   };
   const key = bytes();
-  const value = bytes();
+  let value: Buffer | null;
+  if (buf[at + 8] === MAGIC_SHARED) {
+    need(p, 12);
+    const distance = buf.readUInt32BE(p);
+    const prefix = buf.readUInt32BE(p + 4);
+    const rest = buf.readInt32BE(p + 8);
+    p += 12;
+    if (rest < 0) throw new RangeError('negative length of a shared-prefix value');
+    need(p, rest);
+    const b = base?.(distance) ?? null;
+    if (b === null || b.length < prefix) throw new RangeError(`the base record of a shared-prefix record (${distance} bytes back) is missing or too short`);
+    value = Buffer.allocUnsafe(prefix + rest);
+    b.copy(value, 0, 0, prefix);
+    buf.copy(value, prefix, p, p + rest);
+    p += rest;
+  } else value = bytes();
   need(p, 4);
   const count = buf.readInt32BE(p);
   p += 4;

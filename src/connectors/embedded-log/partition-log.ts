@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { TributaryError } from '../../sdk/errors.js';
 import type { Logger } from '../../sdk/logger.js';
 import type { StoredRecord } from '../../sdk/record.js';
-import { decodeRecord, encodedSize, encodeInto, recordOffset, setRecordOffset, type RecordInput } from './format.js';
+import { checkRecord, decodeRecord, encodedSize, encodeInto, MAGIC, MAGIC_SHARED, recordMagic, recordOffset, setRecordOffset, SHARED_EXTRA, sharedPrefix, valueStart, type RecordInput } from './format.js';
 import { fillChecksums } from './checksums.js';
 import {
   closeFd,
@@ -66,7 +66,16 @@ interface Stage {
   buf: Buffer;
   used: number;
   pendings: Pending[];
+  /** the record later values may share a prefix with (see format.ts): its start, its value's start and length */
+  baseAt: number;
+  baseValueAt: number;
+  baseValueLen: number;
+  /** where the last shared prefix ended */
+  lastPrefix: number;
 }
+
+/** values shorter than this, or sharing less with the base, are stored whole */
+const SHARE_MIN = 64;
 
 /** smallest write buffer a stage starts with */
 const STAGE_MIN_BYTES = 16 * 1024;
@@ -270,16 +279,41 @@ export class PartitionLog {
     let size = 0;
     let st: Stage | undefined;
     let from = 0;
+    let base0: [number, number, number, number] = [-1, 0, 0, 0];
     try {
       for (let i = 0; i < n; i++) size += sizes[i] = encodedSize(records[i]!);
-      st = this.#stageFor(size);
+      st = this.#stageFor(size); // room for every record whole; shared prefixes take less
       from = st.used;
+      base0 = [st.baseAt, st.baseValueAt, st.baseValueLen, st.lastPrefix];
       let at = from;
-      for (let i = 0; i < n; i++) at = encodeInto(st.buf, at, records[i]!, 0, sizes[i]!, false);
+      const buf = st.buf;
+      for (let i = 0; i < n; i++) {
+        const r = records[i]!;
+        const v = r.value;
+        let shared = 0;
+        if (v !== null && v.length >= SHARE_MIN && st.baseAt >= 0 && v instanceof Buffer) {
+          shared = sharedPrefix(v, buf, st.baseValueAt, st.baseValueLen, st.lastPrefix);
+        }
+        if (shared >= SHARE_MIN) {
+          at = encodeInto(buf, at, r, 0, sizes[i]! - shared + SHARED_EXTRA, false, at - st.baseAt, shared);
+          st.lastPrefix = shared;
+        } else {
+          if (v !== null && v.length >= SHARE_MIN) {
+            st.baseAt = at;
+            st.baseValueAt = at + valueStart(r);
+            st.baseValueLen = v.length;
+            st.lastPrefix = v.length;
+          }
+          at = encodeInto(buf, at, r, 0, sizes[i]!, false);
+        }
+      }
       st.used = at;
     } catch (e) {
       // inputs are validated by send(); this is a last line of defence, nothing of the call is queued
-      if (st) st.used = from;
+      if (st) {
+        st.used = from;
+        [st.baseAt, st.baseValueAt, st.baseValueLen, st.lastPrefix] = base0;
+      }
       return Promise.reject(writeError(`cannot encode a record for ${this.topic}-${this.partition}`, e, false));
     }
     const stage = st;
@@ -293,7 +327,7 @@ export class PartitionLog {
   #stageFor(size: number): Stage {
     let st = this.#stages[this.#stages.length - 1];
     if (st === undefined || (st.used > 0 && st.used + size > MAX_CYCLE_BYTES)) {
-      st = { buf: takeWriteBuffer(Math.max(size, Math.min(this.#lastCycleBytes, MAX_CYCLE_BYTES))), used: 0, pendings: [] };
+      st = { buf: takeWriteBuffer(Math.max(size, Math.min(this.#lastCycleBytes, MAX_CYCLE_BYTES))), used: 0, pendings: [], baseAt: -1, baseValueAt: 0, baseValueLen: 0, lastPrefix: 0 };
       this.#stages.push(st);
     } else if (st.used + size > st.buf.length) {
       const grown = takeWriteBuffer(Math.max(st.used + size, Math.min(st.buf.length * 2, MAX_CYCLE_BYTES)));
@@ -601,6 +635,7 @@ export async function readFromCursor(src: PartitionSource, cursor: CursorState, 
     const fd = cursor.fd;
     const size = await fstatSize(fd);
     const startPos = cursor.pos;
+    const bases: BaseCache = { pos: -1, value: null };
     let reset = false;
     const { pos, status } = await scanRecords(fd, startPos, size, (buf, at, _sz, filePos) => {
       const off = recordOffset(buf, at);
@@ -614,7 +649,7 @@ export async function readFromCursor(src: PartitionSource, cursor: CursorState, 
         return false;
       }
       if (out.length >= max) return false;
-      const r = decodeRecord(buf, at);
+      const r = recordMagic(buf, at) === MAGIC_SHARED ? decodeRecord(buf, at, (d) => baseValue(fd, buf, at, filePos, d, bases)) : decodeRecord(buf, at);
       out.push({ topic: src.topic, partition: src.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
       cursor.offset = r.offset + 1;
       return true;
@@ -642,6 +677,38 @@ export async function readFromCursor(src: PartitionSource, cursor: CursorState, 
     if (cursor.offset < nextSeg.base) cursor.offset = nextSeg.base;
   }
   return out;
+}
+
+/** the base value a reader fetched from the file last (the records of one write share it) */
+interface BaseCache {
+  pos: number;
+  value: Buffer | null;
+}
+
+/**
+ * The value of the base record `distance` bytes before the shared-prefix record at `at` of `buf` (file position
+ * `filePos`): from the buffer when the base is in it (the scan checked it already), else read from the file and
+ * checked here. Null when it is not a whole, valid record with a value.
+ */
+function baseValue(fd: number, buf: Buffer, at: number, filePos: number, distance: number, cache: BaseCache): Buffer | null {
+  if (distance <= 0) return null;
+  if (distance <= at) {
+    const b = at - distance;
+    return recordMagic(buf, b) === MAGIC ? decodeRecord(buf, b).value : null;
+  }
+  const pos = filePos - distance;
+  if (pos < 0) return null;
+  if (cache.pos === pos) return cache.value;
+  const head = Buffer.allocUnsafe(4);
+  if (fs.readSync(fd, head, 0, 4, pos) !== 4) return null;
+  const len = head.readUInt32BE(0);
+  if (len > distance) return null;
+  const rec = Buffer.allocUnsafe(4 + len);
+  if (fs.readSync(fd, rec, 0, rec.length, pos) !== rec.length) return null;
+  if (checkRecord(rec, 0, rec.length) <= 0 || recordMagic(rec, 0) !== MAGIC) return null;
+  cache.pos = pos;
+  cache.value = decodeRecord(rec, 0).value;
+  return cache.value;
 }
 
 export async function closeCursor(cursor: CursorState): Promise<void> {

@@ -161,6 +161,51 @@ describe('embedded log', () => {
     });
   });
 
+  test('values sharing a long prefix are stored once per write and read back whole, from any offset, after a reopen', async () => {
+    const dir = tempDir();
+    const topic = topicName();
+    // Kafka Connect JSON with schema: every value starts with the same ~500 bytes
+    const schema = '{"schema":{"type":"struct","fields":[' + Array.from({ length: 10 }, (_, i) => `{"type":"string","optional":true,"field":"f${i}"}`).join(',') + ']},"payload":';
+    const value = (i: number) => (i % 97 === 13 ? null : i % 50 === 7 ? `other-${i}-`.repeat(12) : `${schema}{"id":${i},"note":"${'x'.repeat(i % 40)}"}}`);
+    const make = (i: number): PlatformRecord => ({
+      topic, key: i % 3 === 0 ? Buffer.from(`k${i}`) : null, value: value(i) === null ? null : Buffer.from(value(i)!), timestamp: 1_700_000_000_000 + i,
+      ...(i % 5 === 0 ? { headers: [{ key: 'h', value: Buffer.from(`h${i}`) }] } : {}),
+    });
+    const n = 4000;
+    const check = (rs: StoredRecord[], from: number) => {
+      rs.forEach((r, j) => {
+        const i = from + j;
+        assert.equal(r.offset, i);
+        assert.equal(r.value === null ? null : r.value.toString(), value(i), `value of ${i}`);
+        assert.equal(r.key === null ? null : r.key.toString(), i % 3 === 0 ? `k${i}` : null, `key of ${i}`);
+        assert.deepEqual((r.headers ?? []).map((h) => String(h.value)), i % 5 === 0 ? [`h${i}`] : [], `headers of ${i}`);
+      });
+    };
+    await withLog({ dir }, async (log) => {
+      // one write of ~2.4 MB (bases beyond a read chunk of 1 MiB), then many small ones
+      await log.send(Array.from({ length: 3000 }, (_, i) => make(i)));
+      for (let i = 3000; i < n; i += 50) await log.send(Array.from({ length: 50 }, (_, j) => make(i + j)));
+      check(await log.readPartition(topic, 0, 0, n), 0);
+    });
+    const stored = segmentFiles(dir, topic).reduce((a, f) => a + fs.statSync(path.join(dir, 'topics', topic, '0', f)).size, 0);
+    const whole = Array.from({ length: n }, (_, i) => Buffer.byteLength(value(i) ?? '')).reduce((a, b) => a + b, 0);
+    assert.ok(stored < whole * 0.4, `stored ${stored} B for ${whole} B of values`);
+    await withLog({ dir }, async (log) => {
+      for (const from of [1, 1499, 2222, 2999, 3000, 3977]) check(await log.readPartition(topic, 0, from, 30), from);
+      check(await log.readPartition(topic, 0, 0, n), 0);
+    });
+    // a crash cut inside the big write: what stays is whole, and writing goes on
+    const seg = path.join(dir, 'topics', topic, '0', segmentFiles(dir, topic)[0]!);
+    fs.truncateSync(seg, Math.floor(fs.statSync(seg).size * 0.4));
+    await withLog({ dir }, async (log) => {
+      const [end] = await log.endOffsets(topic);
+      assert.ok(end! > 1000 && end! < 3000, `end ${end}`);
+      check(await log.readPartition(topic, 0, 0, n), 0);
+      await log.send([make(end!)]);
+      check(await log.readPartition(topic, 0, end! - 2, 3), end! - 2);
+    });
+  });
+
   test('a torn tail write is truncated on reopen and offsets continue after the last valid record', async () => {
     const dir = tempDir();
     const topic = topicName();
