@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, cpus, totalmem, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../src/connectors/embedded-postgres/index.js';
@@ -146,8 +146,9 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
       const startupMs = Number(first!.at - t0) / 1e6;
       const steady = (written - first!.n) / (Number(end - first!.at) / 1e9);
       const m = app.worker.details(name).tasks[0]!.metrics;
+      const diskBytes = dirBytes(dataDir);
       if (process.env.BENCH_DEBUG) log(`  offsets: ${JSON.stringify(await app.worker.offsets(name))}`);
-      log(`  ${mode}: start-up ${Math.round(startupMs)} ms; poll wait ${Math.round(m.pollMs)} ms, dispatch ${Math.round(m.dispatchMs)} ms, backpressure ${Math.round(m.backpressureMs)} ms over ${Math.round(secs * 1000)} ms`);
+      log(`  ${mode}: ${Math.round(diskBytes / written)} B on disk per row (data directory); start-up ${Math.round(startupMs)} ms; poll wait ${Math.round(m.pollMs)} ms, dispatch ${Math.round(m.dispatchMs)} ms, backpressure ${Math.round(m.backpressureMs)} ms over ${Math.round(secs * 1000)} ms`);
       return { n: written, secs, startupMs, steady, cpu: used };
     } finally {
       await app.close();
@@ -234,4 +235,14 @@ export async function runJdbcBench(opts: { rows?: number; quick?: boolean; json?
     process.stdout.write(`floor: ≥ 60 % of the driver's rate → ${out.pass ? 'met' : 'NOT met'}\n\n` + JSON.stringify(out) + '\n');
   }
   return out;
+}
+
+/** bytes of the files under a directory */
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : e.isFile() ? statSync(p).size : 0;
+  }
+  return n;
 }

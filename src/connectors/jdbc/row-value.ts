@@ -39,8 +39,23 @@ export class RowShape {
     return this.kinds.length;
   }
 
+  /** writers generated per converter kit (see `generateRowWriter`) */
+  #generated = new WeakMap<JsonFieldKit, RowJsonWriter | null>();
+  /** false only in tests, to compare the loop with the generated writers */
+  generate = true;
+
   /** The JSON of row `r` of `block` (see RawStruct.writeJson). */
   writeJson(block: RowBlock, r: number, b: Buffer, p: number, e: number, kit: JsonFieldKit): number {
+    let g = this.generate ? this.#generated.get(kit) : null;
+    if (g === undefined) {
+      g = generateRowWriter(this.kinds, this.parsers, kit);
+      this.#generated.set(kit, g);
+    }
+    return g ? g(block, r, b, p, e) : this.writeJsonLoop(block, r, b, p, e, kit);
+  }
+
+  /** The reference `generateRowWriter`'s functions equal, and the path when code generation is unavailable. */
+  writeJsonLoop(block: RowBlock, r: number, b: Buffer, p: number, e: number, kit: JsonFieldKit): number {
     const src = block.buf;
     const kinds = this.kinds;
     const prefixes = kit.prefixes;
@@ -83,6 +98,49 @@ export class RowShape {
     if (p + 1 > e) return -1;
     b[p] = 0x7d;
     return p + 1;
+  }
+}
+
+type RowJsonWriter = (block: RowBlock, r: number, b: Buffer, p: number, e: number) => number;
+
+/**
+ * `writeJsonLoop` unrolled for one shape and one converter kit: the field prefixes as byte stores of constants, one
+ * call site per column of the column's own kind (which V8 inlines). Null when code generation is unavailable.
+ */
+function generateRowWriter(kinds: Uint8Array, parsers: Array<(text: string) => unknown>, kit: JsonFieldKit): RowJsonWriter | null {
+  const n = kinds.length;
+  if (n === 0 || n > 1000) return null;
+  let body = 'return function (block, r, b, p, e) {\n  const src = block.buf;\n  let q = block.rowAt[r] + 2;\n  let len = 0, s = 0, w = 0;\n';
+  for (let i = 0; i < n; i++) {
+    const pre = kit.prefixes[i]!;
+    body += `  if (p + ${pre.length} > e) return -1;\n`;
+    for (let k = 0; k < pre.length; k++) body += `  b[p + ${k}] = ${pre[k]};\n`;
+    body += `  p += ${pre.length};\n`;
+    body += '  len = (src[q] << 24) | (src[q + 1] << 16) | (src[q + 2] << 8) | src[q + 3];\n  q += 4;\n';
+    body += `  if (len < 0) {\n    p = field(${i}, null, b, p, e);\n    if (p < 0) return -1;\n  } else {\n    s = q;\n    q += len;\n`;
+    switch (kinds[i]) {
+      case INT:
+        body += '    w = copyInteger(src, s, q, b, p, e);\n';
+        break;
+      case TEXT:
+        body += '    w = copyAsciiString(src, s, q, b, p, e);\n';
+        break;
+      case TS:
+      case TS_UTC:
+        body += `    w = -2;\n    { const ms = tsMs(src, s, q, ${kinds[i] === TS_UTC}); if (ms === ms) w = writeInt(ms, b, p, e); }\n`;
+        break;
+      default:
+        body += '    w = -2;\n';
+    }
+    body += `    if (w === -2) w = field(${i}, parse${i}(src.toString('utf8', s, q)), b, p, e);\n    if (w < 0) return -1;\n    p = w;\n  }\n`;
+  }
+  body += '  if (p + 1 > e) return -1;\n  b[p] = 0x7d;\n  return p + 1;\n};';
+  const names = ['field', 'copyInteger', 'copyAsciiString', 'tsMs', 'writeInt', ...parsers.map((_, i) => 'parse' + i)];
+  const field = (i: number, v: unknown, b: Buffer, p: number, e: number) => kit.field(i, v, b, p, e);
+  try {
+    return new Function(...names, body)(field, copyInteger, copyAsciiString, timestampMsAscii, writeSafeInt, ...parsers) as RowJsonWriter;
+  } catch {
+    return null; // e.g. --disallow-code-generation-from-strings
   }
 }
 

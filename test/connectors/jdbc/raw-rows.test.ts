@@ -65,9 +65,12 @@ describe('raw rows', () => {
           for (let r = 0; r < block.count; r++) {
             const raw = new RowValue(shape, block, r);
             assert.deepEqual(raw.materialize(), toValue(viaPg.rows[r] as unknown[]), `row ${r}: materialized value`);
-            const fast = conv.fromRawStruct(table, schema, raw);
             const slow = conv.fromConnectData(table, schema, toValue(viaPg.rows[r] as unknown[]));
-            assert.equal(fast?.toString('utf8'), slow?.toString('utf8'), `${tz} ${mapping} ${JSON.stringify(settings)} row ${r}`);
+            for (const generate of [true, false]) {
+              shape.generate = generate;
+              const fast = conv.fromRawStruct(table, schema, raw);
+              assert.equal(fast?.toString('utf8'), slow?.toString('utf8'), `${tz} ${mapping} ${JSON.stringify(settings)} row ${r} generated ${generate}`);
+            }
           }
         }
       }
