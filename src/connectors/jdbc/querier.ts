@@ -426,10 +426,18 @@ export class TableQuerier {
         }
       } else if (n) {
         notePending();
+        const incOnly = !this.#usesTs && ki.length === 1 && !pending;
         for (let r = 0; r < n; r++) {
+          // incrementing mode: the offset straight from the id's digits (no key text per row)
+          const id = incOnly ? block.smallInt(r, ki[0]!) : NaN;
+          if (id === id) {
+            out.push(this.#blockRecord(block, r, { incrementing: id }));
+            continue;
+          }
           key = ki.length === 1 ? [block.text(r, ki[0]!)!] : ki.map((i) => block.text(r, i)!);
           out.push(this.#blockRecord(block, r, this.#offsetOf(key, pending)));
         }
+        key = ki.map((i) => block.text(n - 1, i)!);
       }
       this.#pos = { key, pending };
       return { records: out, full };

@@ -37,6 +37,28 @@ export class RowBlock {
     return p;
   }
 
+  /**
+   * Field `f` of row `r` as a number when its text is an integer of at most 15 digits (exactly `Number(text)`); NaN
+   * otherwise (NULL, other text, larger numbers).
+   */
+  smallInt(r: number, f: number): number {
+    const b = this.buf;
+    const p = this.fieldAt(r, f);
+    const len = b.readInt32BE(p);
+    let i = p + 4;
+    const end = i + len;
+    const neg = len > 1 && b[i] === 0x2d;
+    if (neg) i++;
+    if (len < 1 || end - i > 15) return NaN;
+    let v = 0;
+    for (; i < end; i++) {
+      const c = b[i]! - 0x30;
+      if (c < 0 || c > 9) return NaN;
+      v = v * 10 + c;
+    }
+    return neg ? -v : v;
+  }
+
   /** Field `f` of row `r` as text, or null. */
   text(r: number, f: number): string | null {
     const p = this.fieldAt(r, f);

@@ -120,6 +120,9 @@ describe('raw rows', () => {
     assert.equal(Number((await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n), 20000);
     const c = await readRows(client, { text: `SELECT 1, NULL::text`, fields: 2 });
     assert.deepEqual([c.text(0, 0), c.text(0, 1)], ['1', null]);
+    // integers straight from the digits, as Number(text) gives them; anything else is NaN (the caller takes the text)
+    const ints = await readRows(client, { text: `SELECT * FROM (VALUES ('0'), ('-42'), ('999999999999999'), ('1000000000000000'), ('1.5'), ('-'), (''), ('x1'), (NULL)) v(t)`, fields: 1 });
+    assert.deepEqual(Array.from({ length: ints.count }, (_, r) => ints.smallInt(r, 0)), [0, -42, 999999999999999, NaN, NaN, NaN, NaN, NaN, NaN]);
     // a row of another width than expected is a protocol error, not silently misread
     await assert.rejects(readRows(client, { text: 'SELECT 1, 2, 3', fields: 2 }), /3 fields, expected 2/);
   });
