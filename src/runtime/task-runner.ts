@@ -518,7 +518,9 @@ export class TaskRunner {
         const tv = t.value;
         value = isRawStruct(tv) ? o.valueConverter.fromRawStruct!(t.topic, tv.schema, tv) : o.valueConverter.fromConnectData(t.topic, t.valueSchema, tv);
       } catch (err) {
-        if (!o.tolerateErrors) throw err;
+        // errors.tolerance covers transforms and converters (as in Kafka Connect); a source's own error surfacing
+        // here (a raw struct the source could not turn into its value) fails the task as it would have in poll
+        if (!o.tolerateErrors || isSourceError(err)) throw err;
         this.metrics.recordsFailed++;
         o.logger.warn('record skipped (errors.tolerance=all)', { topic: rec.topic, error: String(err) });
         continue;
@@ -1161,4 +1163,9 @@ function convertBatch(records: SourceRecord[], keyConverter: Converter, valueCon
 
 if (!isMainThread && (workerData as ThreadInit | undefined)?.kind === 'tributary-task') {
   void taskThreadMain(workerData as ThreadInit);
+}
+
+/** an error a source raised (its code starts with `source.`) */
+function isSourceError(err: unknown): boolean {
+  return err instanceof TributaryError && err.code.startsWith('source.');
 }

@@ -21,7 +21,9 @@ export interface TopicSpec {
  * `send` resolves only when every record in the batch is durably acknowledged (fsync'd for the embedded log,
  * `acks=all` for Kafka); it rejects if any record could not be written. Several `send` calls may be in flight;
  * records of one call to one topic partition keep their order, and calls are ordered per partition in call order.
- * Errors carry `retriable` (TributaryError) so the runtime can back off and resend.
+ * Errors carry `retriable` (TributaryError) so the runtime can back off and resend. A platform reads the records'
+ * key, value and header bytes only until the promise `send` returned settles: the runtime lets converters reuse that
+ * memory once a send is acknowledged (see Converter.retainBytes).
  */
 export interface Platform {
   readonly kind: string;

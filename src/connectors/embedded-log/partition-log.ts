@@ -649,7 +649,17 @@ export async function readFromCursor(src: PartitionSource, cursor: CursorState, 
         return false;
       }
       if (out.length >= max) return false;
-      const r = recordMagic(buf, at) === MAGIC_SHARED ? decodeRecord(buf, at, (d) => baseValue(fd, buf, at, filePos, d, bases)) : decodeRecord(buf, at);
+      let r: ReturnType<typeof decodeRecord>;
+      if (recordMagic(buf, at) !== MAGIC_SHARED) r = decodeRecord(buf, at);
+      else {
+        try {
+          r = decodeRecord(buf, at, (d) => baseValue(fd, buf, at, filePos, d, bases));
+        } catch (e) {
+          // a reader in another process may see a write the writer is still cutting back: stop here for now
+          if (hw === undefined && e instanceof RangeError) return false;
+          throw e;
+        }
+      }
       out.push({ topic: src.topic, partition: src.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
       cursor.offset = r.offset + 1;
       return true;

@@ -243,16 +243,26 @@ class RawRowsQuery {
   }
 
   #data(chunk: Buffer): void {
+    let rest: Buffer | null;
     try {
       this.#append(chunk);
-      this.#parse();
+      rest = this.#parse();
     } catch (e) {
       // a protocol violation: the connection cannot be trusted any more
       this.#error ??= e as Error;
       const s = this.#socket;
       this.#giveBack(null);
       s?.destroy(e as Error);
+      return;
     }
+    // outside the try: node-postgres handles the ReadyForQuery (and may start its next query) in this call
+    if (rest) this.#giveBack(rest);
+  }
+
+  /** a whole message node-postgres should see although the socket is ours (notices, parameter changes, notifications) */
+  #forward(msg: Buffer): void {
+    const s = this.#socket;
+    if (s) for (const l of this.#saved) l.call(s, Buffer.from(msg));
   }
 
   #append(chunk: Buffer): void {
@@ -268,7 +278,8 @@ class RawRowsQuery {
     this.#len = need;
   }
 
-  #parse(): void {
+  /** Frames what arrived; at ReadyForQuery returns the bytes from it on (node-postgres reads them), else null. */
+  #parse(): Buffer | null {
     const b = this.#acc;
     const end = this.#len;
     let p = this.#read;
@@ -299,16 +310,27 @@ class RawRowsQuery {
           break;
         case 0x5a: // ReadyForQuery: node-postgres reads it (and what follows) and calls handleReadyForQuery
           this.#read = p;
-          this.#giveBack(b.subarray(p, end));
-          return;
-        default:
-          // RowDescription, BindComplete, CommandComplete, PortalSuspended, EmptyQueryResponse, NoticeResponse,
-          // ParameterStatus, NotificationResponse: nothing to keep
+          return b.subarray(p, end);
+        case 0x4e: // NoticeResponse
+        case 0x53: // ParameterStatus
+        case 0x41: // NotificationResponse
+          this.#forward(b.subarray(p, p + 1 + len));
           break;
+        case 0x54: // RowDescription
+        case 0x32: // BindComplete
+        case 0x43: // CommandComplete
+        case 0x73: // PortalSuspended
+        case 0x49: // EmptyQueryResponse
+        case 0x6e: // NoData
+          break;
+        default:
+          // anything else means the stream is not where this reader thinks it is
+          throw new Error(`protocol error: unexpected message '${String.fromCharCode(type)}' (0x${type.toString(16)}) in a result`);
       }
       p += 1 + len;
     }
     this.#read = p;
+    return null;
   }
 
   handleReadyForQuery(): void {

@@ -137,3 +137,27 @@ test('DESCRIBE CONNECTOR and every config output mask the password', async () =>
     await c.end();
   }
 });
+
+test('a value the source cannot represent fails the task even with errors.tolerance=all (it is not a converter error)', async () => {
+  const c = await pg.client();
+  const table = randomName('nan');
+  try {
+    await c.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, amount numeric(8,2))`);
+    await c.query(`INSERT INTO ${table} (amount) VALUES (1.50), ('NaN'), (2.25)`);
+  } finally {
+    await c.end();
+  }
+  const name = `NAN_${randomName('c')}`.toUpperCase();
+  await app.sql(`CREATE SOURCE CONNECTOR ${name} WITH (
+    'connector.class' = 'io.confluent.connect.jdbc.JdbcSourceConnector', 'connection.url' = '${pg.jdbcUrl}',
+    'connection.user' = 'postgres', 'connection.password' = 'postgres', 'mode' = 'incrementing', 'incrementing.column.name' = 'id',
+    'table.whitelist' = '${table}', 'topic.prefix' = 'nan_', 'errors.tolerance' = 'all');`);
+  const st = await waitFor(() => {
+    const s = app.worker.status(name);
+    return s.tasks[0]?.state === 'FAILED' ? s : null;
+  }, 'the task fails');
+  assert.match(st.tasks[0]!.trace ?? '', /NUMERIC value NaN cannot be represented as a Connect Decimal/);
+  // nothing after the bad row was committed past it: the committed offset is below the NaN row
+  const offsets = await app.worker.offsets(name);
+  assert.ok(offsets.every((o) => Number((o.offset as { incrementing?: number }).incrementing ?? 0) < 2), JSON.stringify(offsets));
+});

@@ -123,6 +123,13 @@ describe('raw rows', () => {
     // integers straight from the digits, as Number(text) gives them; anything else is NaN (the caller takes the text)
     const ints = await readRows(client, { text: `SELECT * FROM (VALUES ('0'), ('-42'), ('999999999999999'), ('1000000000000000'), ('1.5'), ('-'), (''), ('x1'), (NULL)) v(t)`, fields: 1 });
     assert.deepEqual(Array.from({ length: ints.count }, (_, r) => ints.smallInt(r, 0)), [0, -42, 999999999999999, NaN, NaN, NaN, NaN, NaN, NaN]);
+    // a notice raised while the reader holds the socket still reaches node-postgres (its 'notice' event)
+    const notices: string[] = [];
+    const onNotice = (m: { message?: string }) => notices.push(String(m.message));
+    client.on('notice', onNotice);
+    const d = await readRows(client, { text: `DO $$ BEGIN RAISE NOTICE 'hello from the server'; END $$; SELECT 7`, fields: 1 });
+    client.off('notice', onNotice);
+    assert.deepEqual([d.count, d.text(0, 0), notices], [1, '7', ['hello from the server']]);
     // a row of another width than expected is a protocol error, not silently misread
     await assert.rejects(readRows(client, { text: 'SELECT 1, 2, 3', fields: 2 }), /3 fields, expected 2/);
   });
