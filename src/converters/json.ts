@@ -192,16 +192,25 @@ export class JsonConverter implements Converter {
     if (value === null || value === undefined) return null;
     if (!schema) return Buffer.from(this.toJsonText(schema, value)!, 'utf8');
     const c = this.compiled(schema);
-    if (this.schemasEnabled) c.prefix ??= Buffer.from('{"schema":' + c.json + ',"payload":', 'utf8');
     if (this.writeBytes) {
-      const out = this.#slabs.writeValue(this.byteWriter(schema, c), value, this.schemasEnabled ? c.prefix! : EMPTY, this.schemasEnabled);
+      const out = this.#slabs.writeValue(this.byteWriter(schema, c), value, this.#envelope(c), this.schemasEnabled);
       if (out !== undefined) return out;
     }
     // the string path: also where every conversion error is reported
-    const payload = c.write(value);
-    if (!this.schemasEnabled) return this.#slabs.encode(payload, EMPTY, false);
-    return this.#slabs.encode(payload, c.prefix!, true);
+    return this.#slabs.encode(c.write(value), this.#envelope(c), this.schemasEnabled);
   }
+
+  /** What goes before the payload: `{"schema":…,"payload":` with schemas enabled (made once per schema), else nothing. */
+  #envelope(c: Compiled): Buffer {
+    if (!this.schemasEnabled) return EMPTY;
+    return (c.prefix ??= Buffer.from('{"schema":' + c.json + ',"payload":', 'utf8'));
+  }
+
+  /** A field schema's byte writer and what it writes for null, as byteWriterFor and rawStructKit take them. */
+  #fieldWriter = (fs: Schema): { bytes: ByteWriter; source: Compiled } => {
+    const fc = this.compiled(fs);
+    return { bytes: this.byteWriter(fs, fc), source: fc };
+  };
 
   /**
    * A source's raw struct (a row as its wire bytes) → the same bytes as `fromConnectData` of its `materialize()`,
@@ -210,20 +219,16 @@ export class JsonConverter implements Converter {
   fromRawStruct(topic: string, schema: Schema, value: RawStruct): Buffer | null {
     if (this.writeBytes && value.schema === schema && schema.type === 'struct' && schema.fields?.length) {
       const c = this.compiled(schema);
-      if (this.schemasEnabled) c.prefix ??= Buffer.from('{"schema":' + c.json + ',"payload":', 'utf8');
       c.rawKit ??= this.rawKit(schema);
-      const out = this.#slabs.writeValue(c.rawKit.writer, value, this.schemasEnabled ? c.prefix! : EMPTY, this.schemasEnabled);
+      const out = this.#slabs.writeValue(c.rawKit.writer, value, this.#envelope(c), this.schemasEnabled);
       if (out !== undefined) return out;
     }
     return this.fromConnectData(topic, schema, value.materialize());
   }
 
   private rawKit(schema: Schema): JsonFieldKit & { writer: ByteWriter } {
-    const kit = rawStructKit(schema.fields ?? [], (fs) => {
-      const fc = this.compiled(fs);
-      return { bytes: this.byteWriter(fs, fc), source: fc };
-    });
-    return { ...kit, field: kit.field, writer: (v, b, p, e) => (v as RawStruct).writeJson(b, p, e, kit) };
+    const kit = rawStructKit(schema.fields ?? [], this.#fieldWriter);
+    return { ...kit, writer: (v, b, p, e) => (v as RawStruct).writeJson(b, p, e, kit) };
   }
 
   retainBytes(mem: ArrayBufferLike): void {
@@ -241,10 +246,7 @@ export class JsonConverter implements Converter {
         c,
         this.decimalFormat === 'BASE64',
         () => decimalScale(schema.parameters),
-        (fs) => {
-          const fc = this.compiled(fs);
-          return { bytes: this.byteWriter(fs, fc), source: fc };
-        },
+        this.#fieldWriter,
       );
     }
     return c.bytes;

@@ -1104,7 +1104,7 @@ function convertBatch(records: SourceRecord[], keyConverter: Converter, valueCon
       key = keyConverter.fromConnectData(rec.topic, rec.keySchema, rec.key);
       value = valueConverter.fromConnectData(rec.topic, rec.valueSchema, rec.value);
     } catch (err) {
-      if (!tolerateErrors) throw err;
+      if (!tolerateErrors || isSourceError(err)) throw err; // as in #dispatch
       failed++;
       log.warn('record skipped (errors.tolerance=all)', { topic: rec.topic, error: String(err) });
       continue;

@@ -66,11 +66,9 @@ interface Stage {
   buf: Buffer;
   used: number;
   pendings: Pending[];
-  /** the record later values may share a prefix with (see format.ts): its start, its value's start and length */
-  baseAt: number;
-  baseValueAt: number;
-  baseValueLen: number;
-  /** where the last shared prefix ended */
+  /** the record later values of this write may share a prefix with (see format.ts) */
+  base: { at: number; valueAt: number; valueLen: number } | null;
+  /** where the last shared prefix ended (a hint for the next comparison) */
   lastPrefix: number;
 }
 
@@ -279,29 +277,25 @@ export class PartitionLog {
     let size = 0;
     let st: Stage | undefined;
     let from = 0;
-    let base0: [number, number, number, number] = [-1, 0, 0, 0];
+    let base0: Stage['base'] = null;
     try {
       for (let i = 0; i < n; i++) size += sizes[i] = encodedSize(records[i]!);
       st = this.#stageFor(size); // room for every record whole; shared prefixes take less
       from = st.used;
-      base0 = [st.baseAt, st.baseValueAt, st.baseValueLen, st.lastPrefix];
+      base0 = st.base;
       let at = from;
       const buf = st.buf;
       for (let i = 0; i < n; i++) {
         const r = records[i]!;
         const v = r.value;
-        let shared = 0;
-        if (v !== null && v.length >= SHARE_MIN && st.baseAt >= 0 && v instanceof Buffer) {
-          shared = sharedPrefix(v, buf, st.baseValueAt, st.baseValueLen, st.lastPrefix);
-        }
+        const base = st.base;
+        const shared = v !== null && v.length >= SHARE_MIN && base !== null && v instanceof Buffer ? sharedPrefix(v, buf, base.valueAt, base.valueLen, st.lastPrefix) : 0;
         if (shared >= SHARE_MIN) {
-          at = encodeInto(buf, at, r, 0, sizes[i]! - shared + SHARED_EXTRA, false, at - st.baseAt, shared);
+          at = encodeInto(buf, at, r, 0, sizes[i]! - shared + SHARED_EXTRA, false, at - base!.at, shared);
           st.lastPrefix = shared;
         } else {
           if (v !== null && v.length >= SHARE_MIN) {
-            st.baseAt = at;
-            st.baseValueAt = at + valueStart(r);
-            st.baseValueLen = v.length;
+            st.base = { at, valueAt: at + valueStart(r), valueLen: v.length };
             st.lastPrefix = v.length;
           }
           at = encodeInto(buf, at, r, 0, sizes[i]!, false);
@@ -312,7 +306,7 @@ export class PartitionLog {
       // inputs are validated by send(); this is a last line of defence, nothing of the call is queued
       if (st) {
         st.used = from;
-        [st.baseAt, st.baseValueAt, st.baseValueLen, st.lastPrefix] = base0;
+        st.base = base0; // a base this call set lies in what was just given back
       }
       return Promise.reject(writeError(`cannot encode a record for ${this.topic}-${this.partition}`, e, false));
     }
@@ -327,7 +321,7 @@ export class PartitionLog {
   #stageFor(size: number): Stage {
     let st = this.#stages[this.#stages.length - 1];
     if (st === undefined || (st.used > 0 && st.used + size > MAX_CYCLE_BYTES)) {
-      st = { buf: takeWriteBuffer(Math.max(size, Math.min(this.#lastCycleBytes, MAX_CYCLE_BYTES))), used: 0, pendings: [], baseAt: -1, baseValueAt: 0, baseValueLen: 0, lastPrefix: 0 };
+      st = { buf: takeWriteBuffer(Math.max(size, Math.min(this.#lastCycleBytes, MAX_CYCLE_BYTES))), used: 0, pendings: [], base: null, lastPrefix: 0 };
       this.#stages.push(st);
     } else if (st.used + size > st.buf.length) {
       const grown = takeWriteBuffer(Math.max(st.used + size, Math.min(st.buf.length * 2, MAX_CYCLE_BYTES)));
@@ -689,7 +683,7 @@ export async function readFromCursor(src: PartitionSource, cursor: CursorState, 
   return out;
 }
 
-/** the base value a reader fetched from the file last (the records of one write share it) */
+/** the base value a reader looked up last (the records of one write share it) */
 interface BaseCache {
   pos: number;
   value: Buffer | null;
@@ -701,14 +695,17 @@ interface BaseCache {
  * checked here. Null when it is not a whole, valid record with a value.
  */
 function baseValue(fd: number, buf: Buffer, at: number, filePos: number, distance: number, cache: BaseCache): Buffer | null {
-  if (distance <= 0) return null;
-  if (distance <= at) {
-    const b = at - distance;
-    return recordMagic(buf, b) === MAGIC ? decodeRecord(buf, b).value : null;
-  }
   const pos = filePos - distance;
-  if (pos < 0) return null;
+  if (distance <= 0 || pos < 0) return null;
   if (cache.pos === pos) return cache.value;
+  cache.pos = pos;
+  cache.value = null;
+  if (distance <= at) {
+    // in the buffer (the scan checked it already; the scan never overwrites a buffer it handed out)
+    const b = at - distance;
+    if (recordMagic(buf, b) === MAGIC) cache.value = decodeRecord(buf, b).value;
+    return cache.value;
+  }
   const head = Buffer.allocUnsafe(4);
   if (fs.readSync(fd, head, 0, 4, pos) !== 4) return null;
   const len = head.readUInt32BE(0);
@@ -716,7 +713,6 @@ function baseValue(fd: number, buf: Buffer, at: number, filePos: number, distanc
   const rec = Buffer.allocUnsafe(4 + len);
   if (fs.readSync(fd, rec, 0, rec.length, pos) !== rec.length) return null;
   if (checkRecord(rec, 0, rec.length) <= 0 || recordMagic(rec, 0) !== MAGIC) return null;
-  cache.pos = pos;
   cache.value = decodeRecord(rec, 0).value;
   return cache.value;
 }

@@ -108,6 +108,17 @@ function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146097 + doe - 719468;
 }
 
+/** `digits` of ASCII bytes `b[a, z)`. */
+function asciiDigits(b: Uint8Array, a: number, z: number): number {
+  let n = 0;
+  for (let i = a; i < z; i++) {
+    const c = b[i]! - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
 /**
  * Milliseconds since the epoch of PostgreSQL's ISO output in a UTC session, `YYYY-MM-DD HH:MM:SS[.ffffff]` followed
  * by `+00` (or by nothing when `localIsUtc`), read from its ASCII bytes `b[s, t)` without allocating; NaN when the
@@ -120,23 +131,14 @@ export function timestampMsAscii(b: Uint8Array, s: number, t: number, localIsUtc
   let end = n;
   if (n >= 22 && b[t - 3] === 43 && b[t - 2] === 48 && b[t - 1] === 48) end = n - 3;
   else if (!localIsUtc) return NaN;
-  const num = (a: number, z: number): number => {
-    let v = 0;
-    for (let i = s + a; i < s + z; i++) {
-      const c = b[i]! - 48;
-      if (c < 0 || c > 9) return -1;
-      v = v * 10 + c;
-    }
-    return v;
-  };
   let ms = 0;
   if (end > 19) {
     if (b[s + 19] !== 46 || end - 20 > 6) return NaN;
-    const frac = num(20, end);
+    const frac = asciiDigits(b, s + 20, s + end);
     if (frac < 0) return NaN;
     ms = Math.floor((frac * 10 ** (6 - (end - 20))) / 1000);
   } else if (end !== 19) return NaN;
-  const y = num(0, 4), mo = num(5, 7), d = num(8, 10), h = num(11, 13), mi = num(14, 16), sec = num(17, 19);
+  const y = asciiDigits(b, s, s + 4), mo = asciiDigits(b, s + 5, s + 7), d = asciiDigits(b, s + 8, s + 10), h = asciiDigits(b, s + 11, s + 13), mi = asciiDigits(b, s + 14, s + 16), sec = asciiDigits(b, s + 17, s + 19);
   if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59) return NaN;
   return daysFromCivil(y, mo, d) * MS_PER_DAY + h * 3_600_000 + mi * 60_000 + sec * 1000 + ms;
 }

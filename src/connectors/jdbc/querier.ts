@@ -7,7 +7,7 @@ import { finishedIn, parseSnapshot, tableMeta, type TableRef } from './catalog.j
 import { quoteIdent, quoteLiteral, classifyPgError } from './pg-connect.js';
 import { codecFor, timestampToInstant, type ColumnCodec, type NumericMapping, type PgColumn } from './pg-types.js';
 import type { Mode } from './spec.js';
-import { readRows, type RowBlock } from './row-reader.js';
+import { readRows, type RowBlock, type RowsRequest } from './row-reader.js';
 import { RowShape, RowValue } from './row-value.js';
 
 export interface QuerierSettings {
@@ -351,6 +351,13 @@ export class TableQuerier {
     return { topic: this.topic, key: null, keySchema: null, valueSchema: this.#schema, value, sourcePartition: this.partition, sourceOffset: offset };
   }
 
+  /** Runs the batch statement: its rows as wire bytes, in a buffer sized after the last batch's. */
+  async #readBlock(client: pg.Client, req: Omit<RowsRequest, 'fields' | 'sizeHint'>): Promise<RowBlock> {
+    const block = await readRows(client, { ...req, fields: this.#mainFields, sizeHint: this.#blockBytes });
+    this.#blockBytes = block.size + (block.size >> 3);
+    return block;
+  }
+
   /** every row of a block as node-postgres' array rows of text */
   #textRows(block: RowBlock): unknown[][] {
     const out: unknown[][] = new Array(block.count);
@@ -399,8 +406,7 @@ export class TableQuerier {
       if (posBefore.key) values.push(...posBefore.key);
       else text = this.#sql.first;
       if (this.#usesTs) values.push(s.timestampDelayMs);
-      const block = await readRows(client, { name: statementName(text), text, values, fields: this.#mainFields, sizeHint: this.#blockBytes });
-      this.#blockBytes = block.size + (block.size >> 3);
+      const block = await this.#readBlock(client, { name: statementName(text), text, values });
       const n = block.count;
       const full = n >= s.batchMaxRows;
       const snapText = n ? block.text(0, this.#snapIdx) : null;
@@ -430,12 +436,8 @@ export class TableQuerier {
         for (let r = 0; r < n; r++) {
           // incrementing mode: the offset straight from the id's digits (no key text per row)
           const id = incOnly ? block.smallInt(r, ki[0]!) : NaN;
-          if (id === id) {
-            out.push(this.#blockRecord(block, r, { incrementing: id }));
-            continue;
-          }
-          key = ki.length === 1 ? [block.text(r, ki[0]!)!] : ki.map((i) => block.text(r, i)!);
-          out.push(this.#blockRecord(block, r, this.#offsetOf(key, pending)));
+          const offset = id === id ? { incrementing: id } : this.#offsetOf(ki.map((i) => block.text(r, i)!), pending);
+          out.push(this.#blockRecord(block, r, offset));
         }
         key = ki.map((i) => block.text(n - 1, i)!);
       }
@@ -476,8 +478,7 @@ export class TableQuerier {
         await client.query(`DECLARE tributary_bulk NO SCROLL CURSOR FOR ${this.#sql.main}`);
         this.#bulkOpen = true;
       }
-      const block = await readRows(client, { text: `FETCH FORWARD ${this.s.batchMaxRows} FROM tributary_bulk`, fields: this.#mainFields, sizeHint: this.#blockBytes });
-      this.#blockBytes = block.size + (block.size >> 3);
+      const block = await this.#readBlock(client, { text: `FETCH FORWARD ${this.s.batchMaxRows} FROM tributary_bulk` });
       const full = block.count >= this.s.batchMaxRows;
       if (!full) {
         this.#bulkOpen = false;
