@@ -78,6 +78,10 @@ interface PendingBatch {
   offsets?: CommittedOffset[];
 }
 
+/** records converted between two chances for I/O callbacks to run (see #dispatch) */
+const YIELD_EVERY = 256;
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Where the bytes of keys (or values) of a sent batch are: memory, offset, length per record (-1: null). */
 class ByteRefs {
   readonly mem: ArrayBufferLike[] = [];
@@ -502,7 +506,12 @@ export class TaskRunner {
     // raw struct values (a source's compact rows) go to the value converter as they are when nothing else looks at them
     const rawOk = o.transform === noTransforms && o.valueConverter.fromRawStruct !== undefined;
     let newTopics: Set<string> | undefined;
+    let n = 0;
     for (const rec of records) {
+      // let network reads in during a long batch, so that a source reading ahead (a socket with the next batch)
+      // keeps its server busy instead of waiting for the whole batch to be converted; the converters' memory rules
+      // make this safe: bytes handed out and not yet retained are never reused
+      if (++n % YIELD_EVERY === 0) await yieldToIo();
       let t: SourceRecord | null;
       let key: Buffer | null;
       let value: Buffer | null;

@@ -54,8 +54,12 @@ export class JdbcSourceTask implements SourceTask {
   #client: pg.Client | null = null;
   #queriers: TableQuerier[] = [];
   #pollInterval = 5000;
-  /** the next batch of a table with a backlog, already requested while the runtime handles the current one */
-  #prefetch: { q: TableQuerier; p: Promise<{ records: SourceRecord[]; full: boolean }> } | null = null;
+  #stopping = false;
+  /**
+   * Batches of a table with a backlog requested ahead, in order, while the runtime converts and writes the current
+   * one (at most READ_AHEAD; each requested only once the one before it arrived, since it starts where that ended)
+   */
+  #ahead: ReadAhead[] = [];
 
   async start(config: ResolvedConfig, ctx: SourceTaskContext): Promise<void> {
     this.#cfg = config;
@@ -97,7 +101,8 @@ export class JdbcSourceTask implements SourceTask {
   }
 
   #drop(): void {
-    this.#prefetch = null;
+    // batches read ahead stay queued: those that arrived moved their querier's position and must still be returned;
+    // those still on the way fail with the connection and are surfaced in order by poll
     const c = this.#client;
     this.#client = null;
     for (const q of this.#queriers) q.reset();
@@ -105,11 +110,8 @@ export class JdbcSourceTask implements SourceTask {
   }
 
   async poll(signal: AbortSignal): Promise<SourceRecord[]> {
-    if (this.#prefetch) {
-      const { q, p } = this.#prefetch;
-      this.#prefetch = null;
-      return this.#after(q, () => p);
-    }
+    const next = this.#ahead.shift();
+    if (next) return this.#after(next.q, () => next.p);
     if (!this.#queriers.length) {
       await sleep(1000, signal).catch(() => undefined);
       return [];
@@ -132,18 +134,17 @@ export class JdbcSourceTask implements SourceTask {
   }
 
   /**
-   * Runs one fetch; when the batch was full, the next one is requested at once so that the database works on it
-   * while the runtime converts and writes this one (the querier's position already moved past this batch).
+   * Runs one fetch. While a table's batches come back full, the next ones are requested at once (up to READ_AHEAD
+   * ahead) so that the database works on them while the runtime converts and writes this one; each starts where
+   * the one before it ended (the querier's position moves when a batch arrives, not when it is acknowledged).
    */
-  async #after(q: TableQuerier, fetch: () => Promise<{ records: SourceRecord[]; full: boolean }>): Promise<SourceRecord[]> {
+  async #after(q: TableQuerier, fetch: () => Promise<FetchResult>): Promise<SourceRecord[]> {
     try {
       const { records, full } = await fetch();
       q.nextPollAt = full ? 0 : Date.now() + this.#pollInterval;
-      if (full && this.#client) {
-        const client = this.#client;
-        const p = q.fetch(client);
-        p.catch(() => undefined); // surfaced by the next poll
-        this.#prefetch = { q, p };
+      if (full) {
+        if (this.#ahead.length === 0) this.#readAhead(q);
+        else this.#extendReadAhead();
       } else {
         // rotate so that tables with backlogs share the task fairly
         this.#queriers.push(...this.#queriers.splice(this.#queriers.indexOf(q), 1));
@@ -155,9 +156,33 @@ export class JdbcSourceTask implements SourceTask {
     }
   }
 
+  /** requests q's next batch ahead of the runtime's poll (on the current connection) */
+  #readAhead(q: TableQuerier): void {
+    const client = this.#client;
+    if (!client || this.#stopping) return;
+    const e: ReadAhead = { q, p: q.fetch(client), result: null, extended: false };
+    e.p.then(
+      (r) => {
+        e.result = r;
+        this.#extendReadAhead();
+      },
+      () => undefined, // surfaced by the poll that takes it
+    );
+    this.#ahead.push(e);
+  }
+
+  /** requests one more batch ahead when the last one requested came back full and there is room */
+  #extendReadAhead(): void {
+    const last = this.#ahead[this.#ahead.length - 1];
+    if (!last || last.extended || !last.result?.full || this.#ahead.length >= READ_AHEAD) return;
+    last.extended = true;
+    this.#readAhead(last.q);
+  }
+
   async stop(): Promise<void> {
-    await this.#prefetch?.p.catch(() => undefined);
-    this.#prefetch = null;
+    this.#stopping = true;
+    // one at a time: a batch that arrives may request the next one until #stopping is seen
+    while (this.#ahead.length) await this.#ahead.shift()!.p.catch(() => undefined);
     const c = this.#client;
     this.#client = null;
     await c?.end().catch(() => undefined);
@@ -167,6 +192,23 @@ export class JdbcSourceTask implements SourceTask {
     return { tables: this.#queriers.map((q) => q.label) };
   }
 }
+
+type FetchResult = { records: SourceRecord[]; full: boolean };
+
+/** a batch requested ahead: `result` once it arrived; `extended` once the one after it was requested */
+interface ReadAhead {
+  q: TableQuerier;
+  p: Promise<FetchResult>;
+  result: FetchResult | null;
+  extended: boolean;
+}
+
+/**
+ * Batches requested ahead of the runtime's polls: with two, the database always has the next batch to work on while
+ * one waits to be polled (the runtime lets network reads in while it converts a batch, see TaskRunner#dispatch).
+ * Memory: at most this many batches of batch.max.rows rows besides the one being converted.
+ */
+const READ_AHEAD = 2;
 
 export function parseTables(v: unknown): TableRef[] {
   if (Array.isArray(v)) return v as TableRef[];
