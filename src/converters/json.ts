@@ -200,6 +200,12 @@ export class JsonConverter implements Converter {
     return this.#slabs.encode(c.write(value), this.#envelope(c), this.schemasEnabled);
   }
 
+  /** Every non-null value of `schema` starts with its envelope (both the string and the byte paths write it). */
+  valuePrefix(schema: Schema | null | undefined): Buffer | undefined {
+    if (!this.schemasEnabled || !schema) return undefined;
+    return this.#envelope(this.compiled(schema));
+  }
+
   /** What goes before the payload: `{"schema":…,"payload":` with schemas enabled (made once per schema), else nothing. */
   #envelope(c: Compiled): Buffer {
     if (!this.schemasEnabled) return EMPTY;

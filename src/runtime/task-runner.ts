@@ -6,6 +6,7 @@ import { TributaryError, isRetriable, traceOf, type ErrorCode } from '../sdk/err
 import type { Logger } from '../sdk/logger.js';
 import type { CommittedOffset, Platform, TopicSpec, TransactionalWriter } from '../sdk/platform.js';
 import { isRawStruct, partitionKey, type Header, type PlatformRecord, type SourceOffset, type SourcePartition, type SourceRecord } from '../sdk/record.js';
+import type { Schema } from '../sdk/schema.js';
 import type { SourcePlugin, SourceTask } from '../sdk/source.js';
 import type { ConnectorState, OffsetStore } from '../sdk/state.js';
 import { AckTracker } from './ack-tracker.js';
@@ -132,6 +133,8 @@ class SentBatch {
   readonly #value: ByteRefs;
   #part: Array<number | undefined> | undefined;
   #headers: Array<Header[] | undefined> | undefined;
+  /** the converter's value prefix: one for the batch (the common case), or one per record */
+  #prefix: Buffer | undefined | Array<Buffer | undefined>;
 
   constructor(records: PlatformRecord[]) {
     const n = records.length;
@@ -140,10 +143,13 @@ class SentBatch {
     this.#key = new ByteRefs(n);
     this.#value = new ByteRefs(n);
     let topic: string | string[] = n ? records[0]!.topic : '';
+    let prefix: Buffer | undefined | Array<Buffer | undefined> = n ? records[0]!.valuePrefix : undefined;
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
       if (typeof topic === 'string' && r.topic !== topic) topic = records.slice(0, i).map(() => topic as string);
       if (typeof topic !== 'string') topic.push(r.topic);
+      if (!Array.isArray(prefix) && r.valuePrefix !== prefix) prefix = records.slice(0, i).map(() => prefix as Buffer | undefined);
+      if (Array.isArray(prefix)) prefix.push(r.valuePrefix);
       this.#ts[i] = r.timestamp;
       this.#key.set(i, r.key);
       this.#value.set(i, r.value);
@@ -151,6 +157,7 @@ class SentBatch {
       if (r.headers !== undefined) (this.#headers ??= new Array<Header[] | undefined>(n))[i] = r.headers;
     }
     this.#topic = topic;
+    this.#prefix = prefix;
   }
 
   #held: { key: Converter; value: Converter } | null = null;
@@ -186,6 +193,8 @@ class SentBatch {
       if (p !== undefined) pr.partition = p;
       const h = this.#headers?.[i];
       if (h !== undefined) pr.headers = h;
+      const vp = Array.isArray(this.#prefix) ? this.#prefix[i] : this.#prefix;
+      if (vp !== undefined) pr.valuePrefix = vp;
       out[i] = pr;
     }
     return out;
@@ -506,6 +515,10 @@ export class TaskRunner {
     // raw struct values (a source's compact rows) go to the value converter as they are when nothing else looks at them
     const rawOk = o.transform === noTransforms && o.valueConverter.fromRawStruct !== undefined;
     let newTopics: Set<string> | undefined;
+    // the value converter's prefix for the schema of the last record (most batches have one schema)
+    const prefixOf = o.valueConverter.valuePrefix?.bind(o.valueConverter);
+    let prefixSchema: Schema | null | undefined = null;
+    let prefix: Buffer | undefined;
     let n = 0;
     for (const rec of records) {
       // let network reads in during a long batch, so that a source reading ahead (a socket with the next batch)
@@ -525,7 +538,12 @@ export class TaskRunner {
         }
         key = o.keyConverter.fromConnectData(t.topic, t.keySchema, t.key);
         const tv = t.value;
-        value = isRawStruct(tv) ? o.valueConverter.fromRawStruct!(t.topic, tv.schema, tv) : o.valueConverter.fromConnectData(t.topic, t.valueSchema, tv);
+        const vs = isRawStruct(tv) ? tv.schema : t.valueSchema;
+        value = isRawStruct(tv) ? o.valueConverter.fromRawStruct!(t.topic, vs!, tv) : o.valueConverter.fromConnectData(t.topic, vs, tv);
+        if (prefixOf !== undefined && value !== null && vs !== prefixSchema) {
+          prefixSchema = vs;
+          prefix = prefixOf(vs);
+        }
       } catch (err) {
         // errors.tolerance covers transforms and converters (as in Kafka Connect); a source's own error surfacing
         // here (a raw struct the source could not turn into its value) fails the task as it would have in poll
@@ -536,6 +554,7 @@ export class TaskRunner {
       }
       if (!this.#knownTopics.has(t.topic)) (newTopics ??= new Set()).add(t.topic);
       const pr: PlatformRecord = { topic: t.topic, key, value, timestamp: t.timestamp ?? now };
+      if (prefix !== undefined && value !== null) pr.valuePrefix = prefix;
       if (t.kafkaPartition !== undefined) pr.partition = t.kafkaPartition;
       if (t.headers?.length) pr.headers = t.headers;
       out.push(pr);

@@ -9,6 +9,11 @@ export interface Converter {
   /** Optional: the bytes of a source's `RawStruct` value, equal to `fromConnectData` of its `materialize()`. */
   fromRawStruct?(topic: string, schema: Schema, value: RawStruct): Buffer | null;
   /**
+   * Optional: bytes that every non-null value this converter makes for `schema` starts with (e.g. JSON's schema
+   * envelope), as one Buffer object per schema, or undefined. The runtime passes it on as `PlatformRecord.valuePrefix`.
+   */
+  valuePrefix?(schema: Schema | null | undefined): Buffer | undefined;
+  /**
    * Optional, for converters that reuse memory: the runtime keeps views of `mem` (the `buffer` of bytes this
    * converter returned) until it calls `releaseBytes(mem)` — once per `retainBytes` — after the platform acknowledged
    * the records. Memory whose holds were all released may be reused; memory never retained must not be.

@@ -72,6 +72,12 @@ export interface PlatformRecord {
   value: Buffer | null;
   timestamp: number;
   headers?: Header[];
+  /**
+   * Optional, from the value converter (`Converter.valuePrefix`): `value` starts with exactly these bytes, and every
+   * value carrying this same Buffer object starts with them too. A platform may store such a prefix once for many
+   * records (the embedded log does) instead of comparing values; others ignore it.
+   */
+  valuePrefix?: Buffer;
 }
 
 /** A record as read back from a platform (PRINT, tests). */

@@ -40,6 +40,19 @@ describe('JsonConverter', () => {
     assert.equal(bytes!.toString('utf8'), `{"schema":${citySchemaJson},"payload":${cityPayloadJson}}`);
   });
 
+  it('declares the envelope every value of a schema starts with (one Buffer per schema), and nothing without schemas', () => {
+    const c = converter();
+    const pre = c.valuePrefix(citySchema)!;
+    assert.equal(pre.toString(), '{"schema":' + citySchemaJson + ',"payload":');
+    assert.equal(c.valuePrefix(citySchema), pre, 'the same object each time');
+    for (const v of [city, { ...city, name: 'é"\\', price: '-0.01' }, { ...city, big: 1 }]) {
+      const out = c.fromConnectData('t', citySchema, v)!;
+      assert.ok(out.subarray(0, pre.length).equals(pre));
+    }
+    assert.equal(c.valuePrefix(null), undefined);
+    assert.equal(converter({ 'schemas.enable': false }).valuePrefix(citySchema), undefined);
+  });
+
   it('writes only the payload when schemas.enable is false', () => {
     const bytes = converter({ 'schemas.enable': false }).fromConnectData('t', citySchema, city);
     assert.equal(bytes!.toString('utf8'), cityPayloadJson);

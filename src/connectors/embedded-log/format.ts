@@ -57,6 +57,8 @@ const TWO_32 = 4294967296;
 export interface RecordInput {
   key: Uint8Array | null;
   value: Uint8Array | null;
+  /** bytes `value` starts with, the same object for all values starting with them (PlatformRecord.valuePrefix) */
+  valuePrefix?: Uint8Array | undefined;
   timestamp: number;
   headers?: Header[] | undefined;
 }

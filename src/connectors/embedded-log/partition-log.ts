@@ -66,8 +66,8 @@ interface Stage {
   buf: Buffer;
   used: number;
   pendings: Pending[];
-  /** the record later values of this write may share a prefix with (see format.ts) */
-  base: { at: number; valueAt: number; valueLen: number } | null;
+  /** the record later values of this write may share a prefix with (see format.ts), and the prefix its writer declared */
+  base: { at: number; valueAt: number; valueLen: number; prefix: Uint8Array | undefined } | null;
   /** where the last shared prefix ended (a hint for the next comparison) */
   lastPrefix: number;
 }
@@ -289,13 +289,19 @@ export class PartitionLog {
         const r = records[i]!;
         const v = r.value;
         const base = st.base;
-        const shared = v !== null && v.length >= SHARE_MIN && base !== null && v instanceof Buffer ? sharedPrefix(v, buf, base.valueAt, base.valueLen, st.lastPrefix) : 0;
+        let shared = 0;
+        if (v !== null && v.length >= SHARE_MIN && base !== null && v instanceof Buffer) {
+          // a prefix both values were declared to start with needs no comparison (PlatformRecord.valuePrefix)
+          const pre = r.valuePrefix;
+          shared = pre !== undefined && pre === base.prefix ? pre.length : sharedPrefix(v, buf, base.valueAt, base.valueLen, st.lastPrefix);
+        }
         if (shared >= SHARE_MIN) {
           at = encodeInto(buf, at, r, 0, sizes[i]! - shared + SHARED_EXTRA, false, at - base!.at, shared);
           st.lastPrefix = shared;
         } else {
           if (v !== null && v.length >= SHARE_MIN) {
-            st.base = { at, valueAt: at + valueStart(r), valueLen: v.length };
+            const pre = r.valuePrefix;
+            st.base = { at, valueAt: at + valueStart(r), valueLen: v.length, prefix: pre !== undefined && pre.length <= v.length ? pre : undefined };
             st.lastPrefix = v.length;
           }
           at = encodeInto(buf, at, r, 0, sizes[i]!, false);

@@ -161,15 +161,20 @@ describe('embedded log', () => {
     });
   });
 
-  test('values sharing a long prefix are stored once per write and read back whole, from any offset, after a reopen', async () => {
+  for (const declared of [false, true]) test(`values sharing a long prefix are stored once per write and read back whole, from any offset, after a reopen${declared ? ' (prefixes declared by the converter)' : ''}`, async () => {
     const dir = tempDir();
     const topic = topicName();
     // Kafka Connect JSON with schema: every value starts with the same ~500 bytes
     const schema = '{"schema":{"type":"struct","fields":[' + Array.from({ length: 10 }, (_, i) => `{"type":"string","optional":true,"field":"f${i}"}`).join(',') + ']},"payload":';
     const value = (i: number) => (i % 97 === 13 ? null : i % 50 === 7 ? `other-${i}-`.repeat(12) : `${schema}{"id":${i},"note":"${'x'.repeat(i % 40)}"}}`);
+    // PlatformRecord.valuePrefix as the JsonConverter gives it (one object per schema); some records without it
+    const schemaPrefix = Buffer.from(schema);
+    const otherPrefix = Buffer.from('other-');
+    const prefixOf = (i: number) => (!declared || i % 7 === 0 || value(i) === null ? undefined : i % 50 === 7 ? otherPrefix : schemaPrefix);
     const make = (i: number): PlatformRecord => ({
       topic, key: i % 3 === 0 ? Buffer.from(`k${i}`) : null, value: value(i) === null ? null : Buffer.from(value(i)!), timestamp: 1_700_000_000_000 + i,
       ...(i % 5 === 0 ? { headers: [{ key: 'h', value: Buffer.from(`h${i}`) }] } : {}),
+      ...(prefixOf(i) ? { valuePrefix: prefixOf(i) } : {}),
     });
     const n = 4000;
     const check = (rs: StoredRecord[], from: number) => {
