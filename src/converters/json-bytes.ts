@@ -156,42 +156,60 @@ export function writeSmallTwosComplementBase64(u: number, b: Buffer, p: number, 
 
 /** The unscaled value of plain decimal text as a safe integer (at most 15 digits after rescaling), else undefined. */
 export function smallUnscaled(v: unknown, scale: number): number | undefined {
-  if (typeof v !== 'string' || scale < 0 || scale > 15) return undefined;
+  if (typeof v !== 'string') return undefined;
   const len = v.length;
-  let i = 0;
+  if (len > SCRATCH.length) return undefined; // too many digits, or not a plain decimal
+  for (let i = 0; i < len; i++) {
+    const c = v.charCodeAt(i);
+    SCRATCH[i] = c > 0x7f ? 0x80 : c; // anything not ASCII is no digit, sign or point
+  }
+  const u = smallUnscaledAscii(SCRATCH, 0, len, scale);
+  return u === u ? u : undefined;
+}
+
+/** text of `smallUnscaled` as bytes (a plain decimal of at most 15 digits fits with room for zeros and signs) */
+const SCRATCH = new Uint8Array(64);
+
+/**
+ * The unscaled value of the plain decimal text in `src[s, t)` (ASCII, e.g. a database's decimal output) as a safe
+ * integer (at most 15 digits after rescaling to `scale`), else NaN.
+ */
+export function smallUnscaledAscii(src: Uint8Array, s: number, t: number, scale: number): number {
+  if (scale < 0 || scale > 15) return NaN;
+  let i = s;
   let neg = false;
-  if (len > 0 && v.charCodeAt(0) === 0x2d) {
+  if (t > s && src[s] === 0x2d) {
     neg = true;
-    i = 1;
+    i = s + 1;
   }
   let n = 0;
   let digits = 0;
   let any = false;
-  for (; i < len; i++) {
-    const c = v.charCodeAt(i) - 0x30;
+  for (; i < t; i++) {
+    const c = src[i]! - 0x30;
     if (c < 0 || c > 9) break;
     n = n * 10 + c;
     if (n > 0) digits++;
     any = true;
   }
   let frac = 0;
-  if (i < len) {
-    if (v.charCodeAt(i) !== 0x2e) return undefined;
-    for (i++; i < len; i++) {
-      const c = v.charCodeAt(i) - 0x30;
-      if (c < 0 || c > 9) return undefined;
+  if (i < t) {
+    if (src[i] !== 0x2e) return NaN;
+    for (i++; i < t; i++) {
+      const c = src[i]! - 0x30;
+      if (c < 0 || c > 9) return NaN;
       n = n * 10 + c;
       if (n > 0) digits++;
       frac++;
       any = true;
     }
   }
-  if (!any || frac > scale) return undefined;
+  if (!any || frac > scale) return NaN;
   for (; frac < scale; frac++) {
     n *= 10;
     if (n > 0) digits++;
   }
-  if (digits > 15) return undefined;
+  if (digits > 15) return NaN;
   return neg ? -n : n;
 }
 
@@ -340,8 +358,17 @@ function generatedStruct(fields: Field[], fieldWriter: (s: Schema) => { bytes: B
  * texts and field byte writers as the struct writer above. A required field that is null throws (the converter then
  * takes the materialized path, which reports the error).
  */
-export function rawStructKit(fields: Field[], fieldWriter: (s: Schema) => { bytes: ByteWriter; source: ByteWriterSource }): JsonFieldKit {
+export function rawStructKit(
+  fields: Field[],
+  fieldWriter: (s: Schema) => { bytes: ByteWriter; source: ByteWriterSource },
+  /** the scale of a Decimal schema written as BASE64 (byteWriterFor's rule), else undefined */
+  base64DecimalScale: (s: Schema) => number | undefined,
+): JsonFieldKit {
   const prefixes = fields.map((f, i) => Buffer.from((i ? ',' : '{') + jsonString(f.name) + ':', 'utf8'));
+  const decimals = fields.map((f) => {
+    const scale = base64DecimalScale(f.schema);
+    return scale === undefined ? undefined : { scale, write: writeSmallTwosComplementBase64 };
+  });
   const writers = fields.map((f) => fieldWriter(f.schema));
   const nulls = writers.map((w) => (w.source.nullText === undefined ? undefined : Buffer.from(w.source.nullText, 'utf8')));
   return {
@@ -355,5 +382,6 @@ export function rawStructKit(fields: Field[], fieldWriter: (s: Schema) => { byte
       }
       return writers[i]!.bytes(v, b, p, e);
     },
+    decimal: (i) => decimals[i],
   };
 }

@@ -233,7 +233,9 @@ export class JsonConverter implements Converter {
   }
 
   private rawKit(schema: Schema): JsonFieldKit & { writer: ByteWriter } {
-    const kit = rawStructKit(schema.fields ?? [], this.#fieldWriter);
+    const kit = rawStructKit(schema.fields ?? [], this.#fieldWriter, (s) =>
+      this.decimalFormat === 'BASE64' && s.name === LogicalNames.Decimal ? decimalScale(s.parameters) : undefined,
+    );
     return { ...kit, writer: (v, b, p, e) => (v as RawStruct).writeJson(b, p, e, kit) };
   }
 

@@ -58,6 +58,12 @@ export interface JsonFieldKit {
   readonly prefixes: Buffer[];
   /** writes field `i`'s value `v` (null included) as the converter would; -1 when it does not fit */
   field(i: number, v: unknown, b: Buffer, p: number, e: number): number;
+  /**
+   * Optional: when field `i` is a Decimal that the converter writes from its unscaled value whenever that is a safe
+   * integer of at most 15 digits, that writer and the scale; a source with the decimal's digits at hand writes the
+   * field with it (the same bytes `field` writes for the decimal's text). Undefined otherwise.
+   */
+  decimal?(i: number): { scale: number; write(unscaled: number, b: Buffer, p: number, e: number): number } | undefined;
 }
 
 export function isRawStruct(v: unknown): v is RawStruct {

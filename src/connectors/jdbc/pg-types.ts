@@ -24,9 +24,12 @@ export interface ColumnCodec {
   /**
    * How the text maps to the value's JSON, for writers that work on the text's bytes (see row-value.ts): 'int' —
    * the text is the integer (when it is an optional '-' and digits); 'text' — the text is the string value;
-   * 'timestamp' / 'timestamp-utc' — `timestampMsAscii` of it (local times in UTC for the latter), when not NaN.
+   * 'timestamp' / 'timestamp-utc' — `timestampMsAscii` of it (local times in UTC for the latter), when not NaN;
+   * 'decimal' — the text is the Decimal value (its digits, at `scale`).
    */
-  raw?: 'int' | 'text' | 'timestamp' | 'timestamp-utc';
+  raw?: 'int' | 'text' | 'timestamp' | 'timestamp-utc' | 'decimal';
+  /** the Decimal's scale (raw 'decimal') */
+  scale?: number;
 }
 
 /** Java's PGStatement.DATE_POSITIVE_INFINITY / DATE_NEGATIVE_INFINITY, which the JDBC driver returns for ±infinity. */
@@ -276,7 +279,7 @@ export function codecFor(col: PgColumn, numericMapping: NumericMapping, timeZone
           return { schema: Schemas.float64(optional), parse: parseFloatPg };
         }
       }
-      return { schema: Schemas.decimal(scale, optional), parse: numericDecimal(scale) };
+      return { schema: Schemas.decimal(scale, optional), parse: numericDecimal(scale), raw: 'decimal', scale };
     }
     case 'bytea':
       return { schema: Schemas.bytes(optional), parse: parseBytea };

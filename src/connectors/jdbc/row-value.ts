@@ -1,10 +1,11 @@
 /**
  * A row's struct value kept as the row's wire bytes (a `RawStruct`, see sdk/record.ts): the JSON converter writes it
  * straight from those bytes — integers and plain ASCII text are copied, timestamps become milliseconds without a
- * string in between — and anything else (decimals, dates, escapes, non-ASCII text, NULLs) goes through the column's
- * codec and the converter's own writer for that field, so the bytes equal the JSON of `materialize()`.
+ * string in between, decimals of up to 15 digits go from their digits to the converter's unscaled-value writer —
+ * and anything else (dates, escapes, non-ASCII text, NULLs, larger decimals) goes through the column's codec and
+ * the converter's own writer for that field, so the bytes equal the JSON of `materialize()`.
  */
-import { writeSafeInt } from '../../converters/json-bytes.js';
+import { smallUnscaledAscii, writeSafeInt } from '../../converters/json-bytes.js';
 import type { JsonFieldKit, RawStruct } from '../../sdk/record.js';
 import type { Schema } from '../../sdk/schema.js';
 import { timestampMsAscii, type ColumnCodec } from './pg-types.js';
@@ -19,11 +20,15 @@ const TEXT = 2;
 /** PostgreSQL's ISO timestamp text → epoch milliseconds */
 const TS = 3;
 const TS_UTC = 4;
+/** a Decimal whose text's digits the converter writes from their unscaled value (JsonFieldKit.decimal) */
+const DEC = 5;
 
 /** What every row of one query shares: schema, codecs, and how each column's bytes map to JSON. */
 export class RowShape {
   readonly kinds: Uint8Array;
   readonly parsers: Array<(text: string) => unknown>;
+  /** per column: the Decimal's scale (DEC columns), else -1 */
+  readonly scales: Int32Array;
 
   constructor(
     readonly schema: Schema,
@@ -32,7 +37,15 @@ export class RowShape {
     readonly toValue: (row: unknown[]) => Record<string, unknown>,
   ) {
     this.parsers = codecs.map((c) => c.parse);
-    this.kinds = Uint8Array.from(codecs.map((c) => (c.raw === 'int' ? INT : c.raw === 'text' ? TEXT : c.raw === 'timestamp' ? TS : c.raw === 'timestamp-utc' ? TS_UTC : OTHER)));
+    this.kinds = Uint8Array.from(codecs.map((c) => (c.raw === 'int' ? INT : c.raw === 'text' ? TEXT : c.raw === 'timestamp' ? TS : c.raw === 'timestamp-utc' ? TS_UTC : c.raw === 'decimal' ? DEC : OTHER)));
+    this.scales = Int32Array.from(codecs.map((c) => (c.raw === 'decimal' ? (c.scale ?? -1) : -1)));
+  }
+
+  /** The kit's unscaled-value writer of column `i` (a DEC column the kit writes that way at the same scale). */
+  decimalWriter(i: number, kit: JsonFieldKit): ((u: number, b: Buffer, p: number, e: number) => number) | undefined {
+    if (this.kinds[i] !== DEC) return undefined;
+    const d = kit.decimal?.(i);
+    return d !== undefined && d.scale === this.scales[i] ? d.write : undefined;
   }
 
   get columns(): number {
@@ -48,7 +61,7 @@ export class RowShape {
   writeJson(block: RowBlock, r: number, b: Buffer, p: number, e: number, kit: JsonFieldKit): number {
     let g = this.generate ? this.#generated.get(kit) : null;
     if (g === undefined) {
-      g = generateRowWriter(this.kinds, this.parsers, kit);
+      g = generateRowWriter(this, kit);
       this.#generated.set(kit, g);
     }
     return g ? g(block, r, b, p, e) : this.writeJsonLoop(block, r, b, p, e, kit);
@@ -90,6 +103,12 @@ export class RowShape {
           if (ms === ms) w = writeSafeInt(ms, b, p, e);
           break;
         }
+        case DEC: {
+          const dw = this.decimalWriter(i, kit);
+          const u = dw ? smallUnscaledAscii(src, s, q, this.scales[i]!) : NaN;
+          if (u === u) w = dw!(u, b, p, e);
+          break;
+        }
       }
       if (w === -2) w = kit.field(i, this.parsers[i]!(src.toString('utf8', s, q)), b, p, e);
       if (w < 0) return -1;
@@ -107,7 +126,9 @@ type RowJsonWriter = (block: RowBlock, r: number, b: Buffer, p: number, e: numbe
  * `writeJsonLoop` unrolled for one shape and one converter kit: the field prefixes as byte stores of constants, one
  * call site per column of the column's own kind (which V8 inlines). Null when code generation is unavailable.
  */
-function generateRowWriter(kinds: Uint8Array, parsers: Array<(text: string) => unknown>, kit: JsonFieldKit): RowJsonWriter | null {
+function generateRowWriter(shape: RowShape, kit: JsonFieldKit): RowJsonWriter | null {
+  const { kinds, parsers, scales } = shape;
+  const decimals = Array.from(kinds, (_, i) => shape.decimalWriter(i, kit));
   const n = kinds.length;
   if (n === 0 || n > 1000) return null;
   let body = 'return function (block, r, b, p, e) {\n  const src = block.buf;\n  let q = block.rowAt[r] + 2;\n  let len = 0, s = 0, w = 0;\n';
@@ -129,16 +150,21 @@ function generateRowWriter(kinds: Uint8Array, parsers: Array<(text: string) => u
       case TS_UTC:
         body += `    w = -2;\n    { const ms = tsMs(src, s, q, ${kinds[i] === TS_UTC}); if (ms === ms) w = writeInt(ms, b, p, e); }\n`;
         break;
+      case DEC:
+        body += decimals[i]
+          ? `    w = -2;\n    { const u = unscaled(src, s, q, ${scales[i]}); if (u === u) w = dec${i}(u, b, p, e); }\n`
+          : '    w = -2;\n';
+        break;
       default:
         body += '    w = -2;\n';
     }
     body += `    if (w === -2) w = field(${i}, parse${i}(src.toString('utf8', s, q)), b, p, e);\n    if (w < 0) return -1;\n    p = w;\n  }\n`;
   }
   body += '  if (p + 1 > e) return -1;\n  b[p] = 0x7d;\n  return p + 1;\n};';
-  const names = ['field', 'copyInteger', 'copyAsciiString', 'tsMs', 'writeInt', ...parsers.map((_, i) => 'parse' + i)];
+  const names = ['field', 'copyInteger', 'copyAsciiString', 'tsMs', 'writeInt', 'unscaled', ...parsers.map((_, i) => 'parse' + i), ...decimals.map((_, i) => 'dec' + i)];
   const field = (i: number, v: unknown, b: Buffer, p: number, e: number) => kit.field(i, v, b, p, e);
   try {
-    return new Function(...names, body)(field, copyInteger, copyAsciiString, timestampMsAscii, writeSafeInt, ...parsers) as RowJsonWriter;
+    return new Function(...names, body)(field, copyInteger, copyAsciiString, timestampMsAscii, writeSafeInt, smallUnscaledAscii, ...parsers, ...decimals) as RowJsonWriter;
   } catch {
     return null; // e.g. --disallow-code-generation-from-strings
   }
