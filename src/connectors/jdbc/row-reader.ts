@@ -59,6 +59,11 @@ export class RowBlock {
     return neg ? -v : v;
   }
 
+  /** Whether field `f` of row `r` is NULL. */
+  isNull(r: number, f: number): boolean {
+    return this.buf.readInt32BE(this.fieldAt(r, f)) < 0;
+  }
+
   /** Field `f` of row `r` as text, or null. */
   text(r: number, f: number): string | null {
     const p = this.fieldAt(r, f);
