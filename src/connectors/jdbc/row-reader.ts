@@ -24,6 +24,12 @@ export class RowBlock {
     readonly size: number,
   ) {}
 
+  #view: DataView<ArrayBufferLike> | undefined;
+  /** a DataView of `buf` (for readers of several bytes at a time) */
+  get view(): DataView<ArrayBufferLike> {
+    return (this.#view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length));
+  }
+
   /**
    * Position of field `f` of row `r`: the position of its int32 length (the bytes follow it; length -1 = NULL).
    */

@@ -95,7 +95,7 @@ export class RowShape {
           w = copyInteger(src, s, q, b, p, e);
           break;
         case TEXT:
-          w = copyAsciiString(src, s, q, b, p, e);
+          w = copyAsciiString(src, block.view, s, q, b, viewOf(b), p, e);
           break;
         case TS:
         case TS_UTC: {
@@ -132,6 +132,7 @@ function generateRowWriter(shape: RowShape, kit: JsonFieldKit): RowJsonWriter | 
   const n = kinds.length;
   if (n === 0 || n > 1000) return null;
   let body = 'return function (block, r, b, p, e) {\n  const src = block.buf;\n  let q = block.rowAt[r] + 2;\n  let len = 0, s = 0, w = 0;\n';
+  if (kinds.includes(TEXT)) body += '  const sv = block.view, bv = viewOf(b);\n';
   for (let i = 0; i < n; i++) {
     const pre = kit.prefixes[i]!;
     body += `  if (p + ${pre.length} > e) return -1;\n`;
@@ -144,7 +145,7 @@ function generateRowWriter(shape: RowShape, kit: JsonFieldKit): RowJsonWriter | 
         body += '    w = copyInteger(src, s, q, b, p, e);\n';
         break;
       case TEXT:
-        body += '    w = copyAsciiString(src, s, q, b, p, e);\n';
+        body += '    w = copyAsciiString(src, sv, s, q, b, bv, p, e);\n';
         break;
       case TS:
       case TS_UTC:
@@ -161,10 +162,10 @@ function generateRowWriter(shape: RowShape, kit: JsonFieldKit): RowJsonWriter | 
     body += `    if (w === -2) w = field(${i}, parse${i}(src.toString('utf8', s, q)), b, p, e);\n    if (w < 0) return -1;\n    p = w;\n  }\n`;
   }
   body += '  if (p + 1 > e) return -1;\n  b[p] = 0x7d;\n  return p + 1;\n};';
-  const names = ['field', 'copyInteger', 'copyAsciiString', 'tsMs', 'writeInt', 'unscaled', ...parsers.map((_, i) => 'parse' + i), ...decimals.map((_, i) => 'dec' + i)];
+  const names = ['field', 'copyInteger', 'copyAsciiString', 'viewOf', 'tsMs', 'writeInt', 'unscaled', ...parsers.map((_, i) => 'parse' + i), ...decimals.map((_, i) => 'dec' + i)];
   const field = (i: number, v: unknown, b: Buffer, p: number, e: number) => kit.field(i, v, b, p, e);
   try {
-    return new Function(...names, body)(field, copyInteger, copyAsciiString, timestampMsAscii, writeSafeInt, smallUnscaledAscii, ...parsers, ...decimals) as RowJsonWriter;
+    return new Function(...names, body)(field, copyInteger, copyAsciiString, viewOf, timestampMsAscii, writeSafeInt, smallUnscaledAscii, ...parsers, ...decimals) as RowJsonWriter;
   } catch {
     return null; // e.g. --disallow-code-generation-from-strings
   }
@@ -205,13 +206,36 @@ function copyInteger(src: Buffer, s: number, t: number, b: Buffer, p: number, e:
   return p + n;
 }
 
-/** Copies ASCII text that needs no JSON escape as a JSON string; -2 when it is not such text, -1 when out of room. */
-function copyAsciiString(src: Buffer, s: number, t: number, b: Buffer, p: number, e: number): number {
+/** A DataView of the buffer JSON is written to, kept for the next rows (converters write many rows per buffer). */
+let viewBuf: Buffer | null = null;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+function viewOf(b: Buffer): DataView<ArrayBufferLike> {
+  if (b !== viewBuf) {
+    viewBuf = b;
+    view = new DataView(b.buffer, b.byteOffset, b.length);
+  }
+  return view;
+}
+
+/**
+ * Copies ASCII text that needs no JSON escape as a JSON string; -2 when it is not such text, -1 when out of room.
+ * Four bytes at a time (`sv`, `bv`: DataViews of `src` and `b`): a word passes when no byte has its high bit set,
+ * is below 0x20, or is '"' or '\\' (borrows between bytes only ever add flags to a word that has such a byte).
+ */
+function copyAsciiString(src: Buffer, sv: DataView<ArrayBufferLike>, s: number, t: number, b: Buffer, bv: DataView<ArrayBufferLike>, p: number, e: number): number {
   const n = t - s;
   if (p + n + 2 > e) return -1;
   b[p] = 0x22;
   const o = p + 1 - s;
-  for (let i = s; i < t; i++) {
+  let i = s;
+  for (; i + 4 <= t; i += 4) {
+    const x = sv.getInt32(i, true);
+    const q = x ^ 0x22222222;
+    const k = x ^ 0x5c5c5c5c;
+    if (((x | (x - 0x20202020) | ((q - 0x01010101) & ~q) | ((k - 0x01010101) & ~k)) & 0x80808080) !== 0) return -2;
+    bv.setInt32(o + i, x, true);
+  }
+  for (; i < t; i++) {
     const c = src[i]!;
     if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x80) return -2;
     b[o + i] = c;

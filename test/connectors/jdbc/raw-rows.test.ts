@@ -77,6 +77,33 @@ describe('raw rows', () => {
     }
   });
 
+  test('text is copied four bytes at a time: a character needing an escape, or not ASCII, is found at every position', async () => {
+    const table = randomName('rawtxt');
+    await client.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, t text NOT NULL)`);
+    const texts: string[] = ['', 'a', 'abc', 'abcd', 'abcdefgh', 'x'.repeat(97)];
+    for (const bad of ['"', '\\', '\n', '\u0001', '\u001f', 'é', '\u007f', ' ', '~'])
+      for (let at = 0; at < 11; at++) texts.push('abcdefghij'.slice(0, at) + bad + 'klmnopqrst'.slice(0, 10 - at));
+    for (const t of texts) await client.query(`INSERT INTO ${table} (t) VALUES ($1)`, [t]);
+    const meta = await tableMeta(client, { schema: 'public', table });
+    const codecs = meta.columns.map((c: PgColumn) => codecFor(c, 'none', 'UTC'));
+    const schema = Schemas.struct(meta.columns.map((c: PgColumn, i: number) => ({ name: c.name, schema: codecs[i]!.schema })), table);
+    const toValue = rowToValue(meta.columns.map((c: PgColumn) => c.name), codecs.map((c) => c.parse));
+    const shape = new RowShape(schema, codecs, toValue);
+    const block = await readRows(client, { text: `SELECT id, t FROM ${table} ORDER BY id`, fields: 2 });
+    assert.equal(block.count, texts.length);
+    const conv = new JsonConverter();
+    conv.configure({ 'schemas.enable': 'false' } as never, false);
+    for (let r = 0; r < block.count; r++) {
+      const raw = new RowValue(shape, block, r);
+      const slow = conv.fromConnectData(table, schema, raw.materialize())!.toString('utf8');
+      assert.equal(JSON.parse(slow).t, texts[r]);
+      for (const generate of [true, false]) {
+        shape.generate = generate;
+        assert.equal(conv.fromRawStruct(table, schema, raw)?.toString('utf8'), slow, `row ${r} ${JSON.stringify(texts[r])} generated ${generate}`);
+      }
+    }
+  });
+
   test('decimals written from their digits equal the materialized JSON at every scale, sign and size', async () => {
     const table = randomName('rawdec');
     await client.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, a numeric(12,2), b numeric(20,5), c numeric(5,5), d numeric(15,0), e numeric(18,3), f numeric(4,1))`);
