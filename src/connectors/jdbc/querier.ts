@@ -7,7 +7,7 @@ import { finishedIn, parseSnapshot, tableMeta, type TableRef } from './catalog.j
 import { quoteIdent, quoteLiteral, classifyPgError } from './pg-connect.js';
 import { codecFor, timestampToInstant, type ColumnCodec, type NumericMapping, type PgColumn } from './pg-types.js';
 import type { Mode } from './spec.js';
-import { readRows, RowBlock, type RowsRequest } from './row-reader.js';
+import { readRows, RowBlock, streamRows, type RowsRequest, type RowStream } from './row-reader.js';
 import { RowShape, RowValue } from './row-value.js';
 
 export interface QuerierSettings {
@@ -94,6 +94,9 @@ export function rowToValue(names: string[], parsers: Array<(text: string) => unk
   }
 }
 
+/** batches read through one portal before it is closed and the next one opened (see TableQuerier#streamBlock) */
+const STREAM_BATCHES = 16;
+
 /**
  * Reads one table (or the custom query) in the configured mode, one batch per `fetch`.
  *
@@ -113,7 +116,11 @@ export class TableQuerier {
   #toValue: (row: unknown[]) => Record<string, unknown> = () => ({});
   #schema: Schema | null = null;
   #pos: Position = { key: null, pending: null };
-  #sql = { main: '', first: '', group: '', reread: '', rereadFromStart: '' };
+  #sql = { main: '', first: '', group: '', reread: '', rereadFromStart: '', stream: '', streamFirst: '' };
+  /** incrementing mode: the open portal batches are read from (see #streamBlock), its batches so far, its snapshot */
+  #stream: RowStream | null = null;
+  #streamBatches = 0;
+  #streamSnap = '';
   #keyIdx: number[] = [];
   #snapIdx = 0;
   #columnsCount = 0;
@@ -272,6 +279,12 @@ export class TableQuerier {
       const withSnap = (rest: string) => `(${snapRow}) UNION ALL (${dataSelect}${rest})`;
       this.#sql.main = withSnap(` WHERE ${tuple(keyExprs)} > ${tuple(params(1))}${this.#usesTs ? ' AND ' + upper(k + 1) : ''}${order}`);
       this.#sql.first = withSnap(`${this.#usesTs ? ' WHERE ' + upper(1) : ''}${order}`);
+      if (this.#streams) {
+        // read through a portal batch.max.rows at a time (the LIMIT keeps the plan an index scan)
+        const streamOrder = ` ORDER BY ${keyExprs.join(', ')} LIMIT ${s.batchMaxRows * STREAM_BATCHES}${suffix}`;
+        this.#sql.stream = withSnap(` WHERE ${tuple(keyExprs)} > ${tuple(params(1))}${streamOrder}`);
+        this.#sql.streamFirst = withSnap(streamOrder);
+      }
       // timestamp mode: a batch must not end inside a group of rows sharing one timestamp (rows shaped as the batch's)
       if (this.#usesTs && !this.#usesInc) this.#sql.group = `${dataSelect} WHERE ${keyExprs[0]} = ${keyCasts[0]!.replace('$', '$1')} ORDER BY ${keyExprs[0]}`;
       if (this.table) {
@@ -360,6 +373,50 @@ export class TableQuerier {
     return block;
   }
 
+  /** incrementing mode reads its batches through a portal (timestamp modes cut batches at timestamp groups) */
+  get #streams(): boolean {
+    return this.#usesInc && !this.#usesTs;
+  }
+
+  /**
+   * The next batch of the open portal, opened first if need be: one statement for up to STREAM_BATCHES batches, with
+   * the next Execute always asked for before this batch is handed out, so that the server reads it meanwhile
+   * instead of waiting for the next statement. The portal's snapshot row comes with its first batch and holds for
+   * all of them (as one statement's would). `full`: the portal has rows left, or was closed at STREAM_BATCHES.
+   */
+  async #streamBlock(client: pg.Client, key: string[] | null): Promise<{ block: RowBlock; snapText: string; full: boolean }> {
+    if (!this.#stream) {
+      const text = key ? this.#sql.stream : this.#sql.streamFirst;
+      const req = { name: statementName(text), text, values: key ? [...key] : [], fields: this.#mainFields, sizeHint: this.#blockBytes };
+      // the first Execute also carries the snapshot row
+      this.#stream = streamRows(client, req, this.s.batchMaxRows, this.s.batchMaxRows + 1);
+      this.#stream.more();
+      this.#streamBatches = 0;
+    }
+    const stream = this.#stream;
+    let r: { block: RowBlock; last: boolean };
+    try {
+      r = await stream.next();
+    } catch (e) {
+      this.#stream = null;
+      await stream.close().catch(() => undefined);
+      throw e;
+    }
+    this.#blockBytes = r.block.size + (r.block.size >> 3);
+    let block = r.block;
+    if (this.#streamBatches++ === 0) {
+      const first = this.#withoutSnapshot(block);
+      block = first.block;
+      this.#streamSnap = first.snapText;
+    }
+    // two Executes are asked for at any time, and no more than STREAM_BATCHES in all (none is read for nothing)
+    if (r.last || this.#streamBatches >= STREAM_BATCHES) {
+      this.#stream = null;
+      await stream.close();
+    } else if (this.#streamBatches + 1 < STREAM_BATCHES) stream.more();
+    return { block, snapText: this.#streamSnap, full: !r.last };
+  }
+
   /**
    * The batch statement's rows without its snapshot row (the one row whose last field is not NULL; first as the
    * server runs UNION ALL, but looked for anywhere), and that snapshot's text.
@@ -396,7 +453,7 @@ export class TableQuerier {
 
       // 1. transactions that were in progress at an earlier read and have finished since: read what they wrote
       //    (finished at this snapshot ⇒ committed rows are visible to the statement that follows)
-      if (pending && this.table && posBefore.key) {
+      if (pending && this.table && posBefore.key && !this.#stream) {
         const snapRow = await client.query({ text: 'SELECT pg_current_snapshot()::text', rowMode: 'array' });
         const snap = parseSnapshot((snapRow.rows[0] as string[])[0]!);
         const done = pending.xids.filter((x) => finishedIn(BigInt(x), snap));
@@ -418,14 +475,19 @@ export class TableQuerier {
       }
 
       // 2. rows after the watermark
-      const values: unknown[] = [];
-      let text = this.#sql.main;
-      if (posBefore.key) values.push(...posBefore.key);
-      else text = this.#sql.first;
-      if (this.#usesTs) values.push(s.timestampDelayMs);
-      const { block, snapText } = this.#withoutSnapshot(await this.#readBlock(client, { name: statementName(text), text, values }));
+      let got: { block: RowBlock; snapText: string; full: boolean };
+      if (this.#streams) got = await this.#streamBlock(client, posBefore.key);
+      else {
+        const values: unknown[] = [];
+        let text = this.#sql.main;
+        if (posBefore.key) values.push(...posBefore.key);
+        else text = this.#sql.first;
+        if (this.#usesTs) values.push(s.timestampDelayMs);
+        const read = this.#withoutSnapshot(await this.#readBlock(client, { name: statementName(text), text, values }));
+        got = { ...read, full: read.block.count >= s.batchMaxRows };
+      }
+      const { block, snapText, full } = got;
       const n = block.count;
-      const full = n >= s.batchMaxRows;
       let key = posBefore.key;
       const ki = this.#keyIdx;
       const notePending = () => {
@@ -481,9 +543,19 @@ export class TableQuerier {
 
   #bulkOpen = false;
 
-  /** true while a bulk scan has an open cursor (the task keeps polling this querier until it is done) */
+  /**
+   * true while a bulk scan has an open cursor or batches are read from an open portal: the connection is this
+   * querier's until it is done, so the task keeps polling it
+   */
   get busy(): boolean {
-    return this.#bulkOpen;
+    return this.#bulkOpen || this.#stream !== null;
+  }
+
+  /** closes an open portal (before the connection is ended or used for anything else) */
+  async release(): Promise<void> {
+    const stream = this.#stream;
+    this.#stream = null;
+    await stream?.close().catch(() => undefined);
   }
 
   /** Bulk mode: the whole table through a cursor, batch.max.rows at a time, so memory stays bounded. */
@@ -513,5 +585,6 @@ export class TableQuerier {
   /** forget connection-bound state after the connection was lost */
   reset(): void {
     this.#bulkOpen = false;
+    this.#stream = null;
   }
 }

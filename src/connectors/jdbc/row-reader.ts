@@ -122,8 +122,11 @@ function cstringSize(s: string): number {
   return Buffer.byteLength(s, 'utf8') + 1;
 }
 
-/** Frontend messages for one statement: `Q`; or `[P] B E S` for a named statement with text parameters. */
-export function statementMessages(req: RowsRequest, parse: boolean): Buffer {
+/**
+ * Frontend messages for one statement: `Q`; or `[P] B E S` for a named statement with text parameters; or, with
+ * `maxRows` > 0 (named statements only), `[P] B E H`: the first `maxRows` rows, the portal left open for more.
+ */
+export function statementMessages(req: RowsRequest, parse: boolean, maxRows = 0): Buffer {
   if (req.name === undefined) {
     const len = 4 + cstringSize(req.text);
     const b = Buffer.allocUnsafe(1 + len);
@@ -137,8 +140,7 @@ export function statementMessages(req: RowsRequest, parse: boolean): Buffer {
   const params = (req.values ?? []).map((v) => (v === null || v === undefined ? null : Buffer.from(String(v), 'utf8')));
   const parseLen = parse ? 4 + cstringSize(name) + cstringSize(req.text) + 2 : 0;
   const bindLen = 4 + 1 + cstringSize(name) + 2 + 2 + params.reduce((a, p) => a + 4 + (p ? p.length : 0), 0) + 2;
-  const execLen = 4 + 1 + 4;
-  const b = Buffer.allocUnsafe((parse ? 1 + parseLen : 0) + 1 + bindLen + 1 + execLen + 5);
+  const b = Buffer.allocUnsafe((parse ? 1 + parseLen : 0) + 1 + bindLen + 1 + 4 + 1 + 4 + 5);
   let p = 0;
   const cstr = (s: string) => {
     p += b.write(s, p, 'utf8');
@@ -175,17 +177,33 @@ export function statementMessages(req: RowsRequest, parse: boolean): Buffer {
   }
   b.writeInt16BE(0, p); // result formats: all text
   p += 2;
-  b[p++] = 0x45; // E
-  b.writeInt32BE(execLen, p);
-  p += 4;
-  b[p++] = 0; // unnamed portal
-  b.writeInt32BE(0, p); // all rows
-  p += 4;
-  b[p++] = 0x53; // S
+  p = executeInto(b, p, maxRows);
+  b[p++] = maxRows > 0 ? 0x48 : 0x53; // H (Flush: the portal stays open) or S (Sync)
   b.writeInt32BE(4, p);
   p += 4;
   return b;
 }
+
+/** `E` for the unnamed portal: at most `maxRows` rows (0 = all) */
+function executeInto(b: Buffer, p: number, maxRows: number): number {
+  b[p++] = 0x45; // E
+  b.writeInt32BE(4 + 1 + 4, p);
+  p += 4;
+  b[p++] = 0; // unnamed portal
+  b.writeInt32BE(maxRows, p);
+  return p + 4;
+}
+
+/** `E` for the next `maxRows` rows of the open portal, then `H` (Flush) */
+function executeMessages(maxRows: number): Buffer {
+  const b = Buffer.allocUnsafe(10 + 5);
+  const p = executeInto(b, 0, maxRows);
+  b[p] = 0x48;
+  b.writeInt32BE(4, p + 1);
+  return b;
+}
+
+const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
 
 export interface RowsRequest {
   text: string;
@@ -200,8 +218,10 @@ export interface RowsRequest {
 }
 
 /**
- * node-postgres submittable (the interface pg-cursor uses): runs `req` with the socket's data taken over, and
- * settles once node-postgres has read the statement's ReadyForQuery.
+ * node-postgres submittable (the interface pg-cursor uses): runs `req` with the socket's data taken over. With
+ * `maxRows` 0, one result: it settles once node-postgres has read the statement's ReadyForQuery. With `maxRows` > 0,
+ * a portal read `maxRows` rows at a time (see `RowStream`): each Execute's rows are a block of their own, and the
+ * socket stays taken until `close` (Sync) or an error.
  */
 class RawRowsQuery {
   #acc: Buffer;
@@ -215,17 +235,32 @@ class RawRowsQuery {
   #onData: Listener = (chunk) => this.#data(chunk);
   #parsedName: string | null = null;
   #set: Set<string> | null = null;
+  /** single result: settles with it; portal: settles when the portal is closed (ReadyForQuery) */
   readonly promise: Promise<RowBlock>;
   #resolve!: (b: RowBlock) => void;
   #reject!: (e: Error) => void;
+  /** portal: blocks read and not yet taken, and takers waiting for one */
+  #blocks: Array<{ block: RowBlock; last: boolean }> = [];
+  #takers: Array<{ resolve: (b: { block: RowBlock; last: boolean }) => void; reject: (e: Error) => void }> = [];
+  #synced = false;
+  #ended = false;
 
-  constructor(readonly req: RowsRequest) {
+  constructor(
+    readonly req: RowsRequest,
+    readonly maxRows = 0,
+    /** rows of the first Execute (a portal's), when not maxRows */
+    readonly firstRows = maxRows,
+  ) {
     // the size the previous result of this statement needed: one buffer per result, not a doubling series
-    this.#acc = Buffer.allocUnsafeSlow(req.sizeHint && req.sizeHint > 0 ? req.sizeHint : 64 * 1024);
+    this.#acc = Buffer.allocUnsafeSlow(this.#hint());
     this.promise = new Promise<RowBlock>((res, rej) => {
       this.#resolve = res;
       this.#reject = rej;
     });
+  }
+
+  #hint(): number {
+    return this.req.sizeHint && this.req.sizeHint > 0 ? this.req.sizeHint : 64 * 1024;
   }
 
   /** called by node-postgres when the query's turn comes (the connection is idle) */
@@ -240,8 +275,34 @@ class RawRowsQuery {
     this.#set = set;
     const parse = this.req.name !== undefined && !set.has(this.req.name);
     if (parse) this.#parsedName = this.req.name!;
-    socket.write(statementMessages(this.req, parse));
+    socket.write(statementMessages(this.req, parse, this.firstRows));
     return undefined;
+  }
+
+  /** portal: asks for the next `maxRows` rows (ignored once the portal ended or is being closed) */
+  more(): void {
+    if (this.#ended || this.#synced || !this.#socket) return;
+    this.#socket.write(executeMessages(this.maxRows));
+  }
+
+  /** portal: the rows of the next Execute; `last` when the portal has no more rows */
+  next(): Promise<{ block: RowBlock; last: boolean }> {
+    const b = this.#blocks.shift();
+    if (b) return Promise.resolve(b);
+    if (this.#ended) return Promise.reject(this.#error ?? new Error('the portal has no more rows'));
+    return new Promise((resolve, reject) => this.#takers.push({ resolve, reject }));
+  }
+
+  /** portal: ends it (Sync); settles once node-postgres has the connection back */
+  close(): Promise<void> {
+    this.#sync();
+    return this.promise.then(() => undefined);
+  }
+
+  #sync(): void {
+    if (this.#synced || !this.#socket) return;
+    this.#synced = true;
+    this.#socket.write(SYNC);
   }
 
   #giveBack(rest: Buffer | null): void {
@@ -289,10 +350,25 @@ class RawRowsQuery {
     this.#len = need;
   }
 
+  /** portal: the rows framed so far are one block; what follows `end` starts the next one's buffer */
+  #finishBlock(end: number, last: boolean): void {
+    const block = new RowBlock(this.#acc, this.#rowAt, this.#count, end);
+    const next = Buffer.allocUnsafeSlow(Math.max(end + (end >> 3), this.#len - end, 1024));
+    this.#acc.copy(next, 0, end, this.#len);
+    this.#acc = next;
+    this.#len -= end;
+    this.#rowAt = new Int32Array(Math.max(16, this.#count));
+    this.#count = 0;
+    if (last) this.#ended = true;
+    const t = this.#takers.shift();
+    if (t) t.resolve({ block, last });
+    else this.#blocks.push({ block, last });
+  }
+
   /** Frames what arrived; at ReadyForQuery returns the bytes from it on (node-postgres reads them), else null. */
   #parse(): Buffer | null {
-    const b = this.#acc;
-    const end = this.#len;
+    let b = this.#acc;
+    let end = this.#len;
     let p = this.#read;
     while (end - p >= 5) {
       const type = b[p]!;
@@ -318,6 +394,8 @@ class RawRowsQuery {
           break;
         case 0x45: // ErrorResponse
           this.#error ??= new PgServerError(errorFields(b, body, p + 1 + len));
+          // a portal's server skips everything until a Sync
+          if (this.maxRows > 0) this.#sync();
           break;
         case 0x5a: // ReadyForQuery: node-postgres reads it (and what follows) and calls handleReadyForQuery
           this.#read = p;
@@ -327,10 +405,18 @@ class RawRowsQuery {
         case 0x41: // NotificationResponse
           this.#forward(b.subarray(p, p + 1 + len));
           break;
+        case 0x73: // PortalSuspended: this Execute's rows are complete, more may follow
+        case 0x43: // CommandComplete
+          if (this.maxRows > 0) {
+            this.#finishBlock(p + 1 + len, type === 0x43);
+            b = this.#acc;
+            end = this.#len;
+            p = 0;
+            continue;
+          }
+          break;
         case 0x54: // RowDescription
         case 0x32: // BindComplete
-        case 0x43: // CommandComplete
-        case 0x73: // PortalSuspended
         case 0x49: // EmptyQueryResponse
         case 0x6e: // NoData
           break;
@@ -345,14 +431,25 @@ class RawRowsQuery {
   }
 
   handleReadyForQuery(): void {
-    if (this.#error) this.#reject(this.#error);
-    else this.#resolve(new RowBlock(this.#acc, this.#rowAt, this.#count, this.#len));
+    this.#ended = true;
+    if (this.#error) {
+      this.#reject(this.#error);
+      for (const t of this.#takers.splice(0)) t.reject(this.#error);
+    } else {
+      this.#resolve(new RowBlock(this.#acc, this.#rowAt, this.#count, this.#len));
+      // a portal closed before its rows were taken: nothing more comes
+      const gone = new Error('the portal was closed');
+      for (const t of this.#takers.splice(0)) t.reject(gone);
+    }
   }
 
   /** the connection failed (node-postgres reports it to the active query) */
   handleError(err: Error): void {
     this.#giveBack(null);
-    this.#reject(this.#error ?? err);
+    this.#error ??= err;
+    this.#ended = true;
+    this.#reject(this.#error);
+    for (const t of this.#takers.splice(0)) t.reject(this.#error);
   }
 
   // node-postgres may call these on a submittable; the socket is ours while they could apply
@@ -383,4 +480,24 @@ export function readRows(client: pg.Client, req: RowsRequest): Promise<RowBlock>
   const q = new RawRowsQuery(req);
   (client as unknown as { query(s: unknown): unknown }).query(q);
   return q.promise;
+}
+
+/**
+ * A named statement's rows read through its portal, `maxRows` at a time (`firstRows` the first time): `next` gives
+ * the rows of each Execute in order, `more` asks for the next ones (several may be asked for before the first
+ * arrives: the server works on them meanwhile), `close` ends the portal and gives the connection back to
+ * node-postgres (nothing else runs on it until then). A server error rejects `next` and ends the portal.
+ */
+export interface RowStream {
+  next(): Promise<{ block: RowBlock; last: boolean }>;
+  more(): void;
+  close(): Promise<void>;
+}
+
+export function streamRows(client: pg.Client, req: RowsRequest & { name: string }, maxRows: number, firstRows = maxRows): RowStream {
+  if (!(maxRows > 0 && firstRows > 0)) throw new RangeError('maxRows and firstRows must be positive');
+  const q = new RawRowsQuery(req, maxRows, firstRows);
+  q.promise.catch(() => undefined); // errors reach the stream's takers (and close's caller)
+  (client as unknown as { query(s: unknown): unknown }).query(q);
+  return q;
 }

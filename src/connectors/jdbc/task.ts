@@ -183,6 +183,7 @@ export class JdbcSourceTask implements SourceTask {
     this.#stopping = true;
     // one at a time: a batch that arrives may request the next one until #stopping is seen
     while (this.#ahead.length) await this.#ahead.shift()!.p.catch(() => undefined);
+    for (const q of this.#queriers) await q.release();
     const c = this.#client;
     this.#client = null;
     await c?.end().catch(() => undefined);
