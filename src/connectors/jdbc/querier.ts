@@ -279,7 +279,7 @@ export class TableQuerier {
       const withSnap = (rest: string) => `(${snapRow}) UNION ALL (${dataSelect}${rest})`;
       this.#sql.main = withSnap(` WHERE ${tuple(keyExprs)} > ${tuple(params(1))}${this.#usesTs ? ' AND ' + upper(k + 1) : ''}${order}`);
       this.#sql.first = withSnap(`${this.#usesTs ? ' WHERE ' + upper(1) : ''}${order}`);
-      if (this.#streams) {
+      if (this.#incrementalPortal) {
         // read through a portal batch.max.rows at a time (the LIMIT keeps the plan an index scan)
         const streamOrder = ` ORDER BY ${keyExprs.join(', ')} LIMIT ${s.batchMaxRows * STREAM_BATCHES}${suffix}`;
         this.#sql.stream = withSnap(` WHERE ${tuple(keyExprs)} > ${tuple(params(1))}${streamOrder}`);
@@ -374,22 +374,22 @@ export class TableQuerier {
   }
 
   /** incrementing mode reads its batches through a portal (timestamp modes cut batches at timestamp groups) */
-  get #streams(): boolean {
+  get #incrementalPortal(): boolean {
     return this.#usesInc && !this.#usesTs;
   }
 
   /**
-   * The next batch of the open portal, opened first if need be: one statement for up to STREAM_BATCHES batches, with
-   * the next Execute always asked for before this batch is handed out, so that the server reads it meanwhile
-   * instead of waiting for the next statement. The portal's snapshot row comes with its first batch and holds for
-   * all of them (as one statement's would). `full`: the portal has rows left, or was closed at STREAM_BATCHES.
+   * The next batch of the open portal, opened first if need be (`text` with `values`): one statement for up to
+   * `maxBatches` batches, with the next Execute always asked for before this batch is handed out, so that the server
+   * reads it meanwhile instead of waiting for the next statement. One statement sees one snapshot: a bulk scan is
+   * consistent, and an incremental portal's `snapshot` row (first) holds for all its batches. `full`: the portal has
+   * rows left, or was closed at `maxBatches`.
    */
-  async #streamBlock(client: pg.Client, key: string[] | null): Promise<{ block: RowBlock; snapText: string; full: boolean }> {
+  async #streamBlock(client: pg.Client, text: string, values: unknown[], snapshot: boolean, maxBatches: number): Promise<{ block: RowBlock; snapText: string; full: boolean }> {
     if (!this.#stream) {
-      const text = key ? this.#sql.stream : this.#sql.streamFirst;
-      const req = { name: statementName(text), text, values: key ? [...key] : [], fields: this.#mainFields, sizeHint: this.#blockBytes };
+      const req = { name: statementName(text), text, values, fields: this.#mainFields, sizeHint: this.#blockBytes };
       // the first Execute also carries the snapshot row
-      this.#stream = streamRows(client, req, this.s.batchMaxRows, this.s.batchMaxRows + 1);
+      this.#stream = streamRows(client, req, this.s.batchMaxRows, this.s.batchMaxRows + (snapshot ? 1 : 0));
       this.#stream.more();
       this.#streamBatches = 0;
     }
@@ -404,16 +404,16 @@ export class TableQuerier {
     }
     this.#blockBytes = r.block.size + (r.block.size >> 3);
     let block = r.block;
-    if (this.#streamBatches++ === 0) {
+    if (this.#streamBatches++ === 0 && snapshot) {
       const first = this.#withoutSnapshot(block);
       block = first.block;
       this.#streamSnap = first.snapText;
     }
-    // two Executes are asked for at any time, and no more than STREAM_BATCHES in all (none is read for nothing)
-    if (r.last || this.#streamBatches >= STREAM_BATCHES) {
+    // two Executes are asked for at any time, and no more than maxBatches in all (none is read for nothing)
+    if (r.last || this.#streamBatches >= maxBatches) {
       this.#stream = null;
       await stream.close();
-    } else if (this.#streamBatches + 1 < STREAM_BATCHES) stream.more();
+    } else if (this.#streamBatches + 1 < maxBatches) stream.more();
     return { block, snapText: this.#streamSnap, full: !r.last };
   }
 
@@ -476,7 +476,10 @@ export class TableQuerier {
 
       // 2. rows after the watermark
       let got: { block: RowBlock; snapText: string; full: boolean };
-      if (this.#streams) got = await this.#streamBlock(client, posBefore.key);
+      if (this.#incrementalPortal) {
+        const key = posBefore.key;
+        got = await this.#streamBlock(client, key ? this.#sql.stream : this.#sql.streamFirst, key ? [...key] : [], true, STREAM_BATCHES);
+      }
       else {
         const values: unknown[] = [];
         let text = this.#sql.main;
@@ -541,14 +544,12 @@ export class TableQuerier {
     return g.rows as unknown[][];
   }
 
-  #bulkOpen = false;
-
   /**
    * true while a bulk scan has an open cursor or batches are read from an open portal: the connection is this
    * querier's until it is done, so the task keeps polling it
    */
   get busy(): boolean {
-    return this.#bulkOpen || this.#stream !== null;
+    return this.#stream !== null;
   }
 
   /** closes an open portal (before the connection is ended or used for anything else) */
@@ -558,33 +559,20 @@ export class TableQuerier {
     await stream?.close().catch(() => undefined);
   }
 
-  /** Bulk mode: the whole table through a cursor, batch.max.rows at a time, so memory stays bounded. */
+  /** Bulk mode: the whole table through one portal (one snapshot), batch.max.rows at a time, so memory stays bounded. */
   async #fetchBulk(client: pg.Client): Promise<{ records: SourceRecord[]; full: boolean }> {
     try {
-      if (!this.#bulkOpen) {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        await client.query(`DECLARE tributary_bulk NO SCROLL CURSOR FOR ${this.#sql.main}`);
-        this.#bulkOpen = true;
-      }
-      const block = await this.#readBlock(client, { text: `FETCH FORWARD ${this.s.batchMaxRows} FROM tributary_bulk` });
-      const full = block.count >= this.s.batchMaxRows;
-      if (!full) {
-        this.#bulkOpen = false;
-        await client.query('COMMIT');
-      }
+      const { block, full } = await this.#streamBlock(client, this.#sql.main, [], false, Infinity);
       const records: SourceRecord[] = new Array(block.count);
       for (let r = 0; r < block.count; r++) records[r] = this.#blockRecord(block, r, EMPTY_OFFSET);
       return { records, full };
     } catch (e) {
-      this.#bulkOpen = false;
-      await client.query('ROLLBACK').catch(() => undefined);
       throw classifyPgError(e, `Reading ${this.label}`);
     }
   }
 
   /** forget connection-bound state after the connection was lost */
   reset(): void {
-    this.#bulkOpen = false;
     this.#stream = null;
   }
 }
