@@ -96,6 +96,8 @@ export function rowToValue(names: string[], parsers: Array<(text: string) => unk
 
 /** batches read through one portal before it is closed and the next one opened (see TableQuerier#streamBlock) */
 const STREAM_BATCHES = 16;
+/** an incremental portal not read from for this long is closed (its open snapshot would hold back vacuum) */
+const STREAM_IDLE_MS = 5000;
 
 /**
  * Reads one table (or the custom query) in the configured mode, one batch per `fetch`.
@@ -121,6 +123,9 @@ export class TableQuerier {
   #stream: RowStream | null = null;
   #streamBatches = 0;
   #streamSnap = '';
+  /** closes an incremental portal nobody reads from (the runtime held back), so its snapshot does not hold back vacuum */
+  #idleClose: ReturnType<typeof setTimeout> | undefined;
+  #fetching = 0;
   #keyIdx: number[] = [];
   #snapIdx = 0;
   #columnsCount = 0;
@@ -386,6 +391,7 @@ export class TableQuerier {
    * rows left, or was closed at `maxBatches`.
    */
   async #streamBlock(client: pg.Client, text: string, values: unknown[], snapshot: boolean, maxBatches: number): Promise<{ block: RowBlock; snapText: string; full: boolean }> {
+    clearTimeout(this.#idleClose);
     if (!this.#stream) {
       const req = { name: statementName(text), text, values, fields: this.#mainFields, sizeHint: this.#blockBytes };
       // the first Execute also carries the snapshot row
@@ -413,7 +419,16 @@ export class TableQuerier {
     if (r.last || this.#streamBatches >= maxBatches) {
       this.#stream = null;
       await stream.close();
-    } else if (this.#streamBatches + 1 < maxBatches) stream.more();
+    } else {
+      if (this.#streamBatches + 1 < maxBatches) stream.more();
+      // an incremental portal can be reopened where it stopped; a bulk scan would start over, so it stays open
+      if (snapshot) {
+        this.#idleClose = setTimeout(() => {
+          if (this.#fetching === 0 && this.#stream === stream) void this.release();
+        }, STREAM_IDLE_MS);
+        this.#idleClose.unref();
+      }
+    }
     return { block, snapText: this.#streamSnap, full: !r.last };
   }
 
@@ -444,6 +459,15 @@ export class TableQuerier {
    * The querier's position advances here; the runtime commits each record's offset once it is acknowledged.
    */
   async fetch(client: pg.Client): Promise<{ records: SourceRecord[]; full: boolean }> {
+    this.#fetching++;
+    try {
+      return await this.#fetch(client);
+    } finally {
+      this.#fetching--;
+    }
+  }
+
+  async #fetch(client: pg.Client): Promise<{ records: SourceRecord[]; full: boolean }> {
     if (!this.#incremental) return this.#fetchBulk(client);
     const s = this.s;
     try {
@@ -554,6 +578,7 @@ export class TableQuerier {
 
   /** closes an open portal (before the connection is ended or used for anything else) */
   async release(): Promise<void> {
+    clearTimeout(this.#idleClose);
     const stream = this.#stream;
     this.#stream = null;
     await stream?.close().catch(() => undefined);
@@ -573,6 +598,7 @@ export class TableQuerier {
 
   /** forget connection-bound state after the connection was lost */
   reset(): void {
+    clearTimeout(this.#idleClose);
     this.#stream = null;
   }
 }

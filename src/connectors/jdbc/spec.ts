@@ -39,11 +39,11 @@ export const jdbcSourceSpec: ConfigSpec = {
     { name: 'query.retry.attempts', type: 'int', default: -1, group: 'Mode', doc: 'Accepted for compatibility; failed queries are retried with backoff.' },
     { name: 'topic.prefix', type: 'string', importance: 'high', group: 'Connector', doc: 'Topic = prefix + table name (or the whole topic name in query mode).' },
     { name: 'poll.interval.ms', type: 'long', default: 5000, min: 0, group: 'Connector', doc: 'Wait between polls of a table that returned no new rows.' },
-    { name: 'batch.max.rows', type: 'int', default: 1000, min: 1, group: 'Connector', doc: 'Maximum rows per query batch.' },
+    { name: 'batch.max.rows', type: 'int', default: 1000, min: 1, group: 'Connector', doc: 'Maximum rows per batch handed to the runtime (one Execute of the statement\'s portal; at most two batches are read ahead).' },
     { name: 'numeric.mapping', type: 'string', default: 'none', oneOf: ['none', 'precision_only', 'best_fit', 'best_fit_eager_double'], group: 'Connector', doc: 'How NUMERIC maps: none = Connect Decimal; precision_only/best_fit = integers or doubles where exact.' },
     { name: 'numeric.precision.mapping', type: 'boolean', default: false, group: 'Connector', doc: 'Legacy form of numeric.mapping=precision_only.' },
     { name: 'dialect.name', type: 'string', default: '', group: 'Connector', doc: 'Accepted for compatibility; the dialect is taken from the URL.' },
-    { name: 'transaction.isolation.mode', type: 'string', default: 'DEFAULT', group: 'Connector', doc: 'Accepted for compatibility; Tributary reads each batch in one REPEATABLE READ snapshot.' },
+    { name: 'transaction.isolation.mode', type: 'string', default: 'DEFAULT', group: 'Connector', doc: 'Accepted for compatibility; each statement Tributary reads with sees one snapshot (a bulk scan: the whole table at one instant).' },
     { name: 'table.monitoring.startup.polling.limit.ms', type: 'long', default: 10000, group: 'Connector', doc: 'Accepted for compatibility.' },
   ],
   check(cfg) {

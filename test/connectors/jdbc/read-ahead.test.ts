@@ -72,3 +72,26 @@ test('batches read ahead before the connection was lost are still handed out, in
     await task.stop();
   }
 });
+
+test('a portal the runtime stops reading from is closed after a while (no open transaction holds back vacuum), and reading goes on where it stopped', async () => {
+  const table = randomName('ra');
+  await admin.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, v text NOT NULL)`);
+  await admin.query(`INSERT INTO ${table} (v) SELECT 'v' || g FROM generate_series(1, 200) g`);
+  const appName = randomName('tributary_ra');
+  const task = await startTask(table, appName);
+  const signal = new AbortController().signal;
+  // an open portal is an open transaction (holding a snapshot); a closed one leaves the session idle
+  const state = async () =>
+    (await admin.query(`SELECT CASE WHEN xact_start IS NULL THEN 'closed' ELSE 'open' END AS s FROM pg_stat_activity WHERE application_name = $1`, [appName])).rows.map((r) => r.s as string);
+  try {
+    const got: number[] = ids(await task.poll(signal));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await state(), ['open'], 'batches are read through an open portal');
+    await new Promise((r) => setTimeout(r, 6000));
+    assert.deepEqual(await state(), ['closed'], 'the portal was closed');
+    for (let i = 0; i < 50 && got.length < 200; i++) got.push(...ids(await task.poll(signal)));
+    assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i + 1), 'every row once, in order');
+  } finally {
+    await task.stop();
+  }
+});
