@@ -15,12 +15,15 @@ import { cpuAccount, formatTable, postmasterPid, type CpuAccount } from './commo
  * rate at which the same driver reads those rows alone, in the same run. Issue floor: Tributary ≥ 60 % of the
  * driver's rate.
  *
- * - driver (the floor's baseline): node-postgres issuing the connector's queries (same batch size), rows as arrays
- *   of raw text (no value parsing) — the least work that reads the rows.
- * - wire reader: Tributary's own row reader (row-reader.ts, on a node-postgres connection) issuing the same
- *   statements and leaving the rows as wire bytes — no string per field, nothing per row. Tributary reads its
- *   batches this way since it writes JSON straight from the row bytes; shown for context (the floor stays against
- *   node-postgres, the driver the connection is made with).
+ * - driver (the floor's baseline): node-postgres reading the rows in batches of batch.max.rows, rows as arrays of raw
+ *   text (no value parsing) — the least work that reads the rows: incrementing, `WHERE id > $last ORDER BY id LIMIT
+ *   n` per batch; bulk, `FETCH FORWARD n` from a cursor in a REPEATABLE READ transaction. These were the connector's
+ *   own statements until it began to read its batches through one portal with the next Execute asked for ahead (one
+ *   statement per bulk scan and per 16 incrementing batches); node-postgres has no such pipelined reads (pg-cursor
+ *   waits for each batch before asking for the next), so the baseline keeps one round trip per batch.
+ * - wire reader: Tributary's own row reader (row-reader.ts, on a node-postgres connection) issuing the driver's
+ *   statements and leaving the rows as wire bytes — no string per field, nothing per row. Shown for context (the
+ *   floor stays against node-postgres, the driver the connection is made with).
  * - driver objects: node-postgres with its defaults (object rows, its type parsers), the same queries — what a user
  *   script reading the table would do. Shown for context only.
  * - tributary: from `CREATE SOURCE CONNECTOR` until every row is acknowledged by the embedded log (fsync before
