@@ -25,7 +25,12 @@ after(async () => {
   await stopEmbeddedPg();
 });
 
-async function startTask(table: string, appName: string): Promise<SourceTask> {
+/** a table of `rows` rows and a task reading it in batches of 10 on a connection named `appName` */
+async function startTask(rows: number): Promise<{ task: SourceTask; appName: string; signal: AbortSignal }> {
+  const table = randomName('ra');
+  await admin.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, v text NOT NULL)`);
+  await admin.query(`INSERT INTO ${table} (v) SELECT 'v' || g FROM generate_series(1, $1) g`, [rows]);
+  const appName = randomName('tributary_ra');
   const r = resolveConfig(jdbcSourcePlugin.spec, {
     'connection.url': `${target.jdbcUrl}${target.jdbcUrl.includes('?') ? '&' : '?'}ApplicationName=${appName}`,
     'connection.user': target.user,
@@ -40,18 +45,13 @@ async function startTask(table: string, appName: string): Promise<SourceTask> {
   assert.deepEqual(r.problems, []);
   const task = jdbcSourcePlugin.createTask();
   await task.start({ ...r.values, tables: [{ schema: 'public', table }] }, { connector: 'ra', taskId: 0, logger: createLogger(), offset: async () => null, rawStructs: false });
-  return task;
+  return { task, appName, signal: new AbortController().signal };
 }
 
 const ids = (rs: SourceRecord[]) => rs.map((r) => (r.value as { id: number }).id);
 
 test('batches read ahead before the connection was lost are still handed out, in order, with no gap', async () => {
-  const table = randomName('ra');
-  await admin.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, v text NOT NULL)`);
-  await admin.query(`INSERT INTO ${table} (v) SELECT 'v' || g FROM generate_series(1, 100) g`);
-  const appName = randomName('tributary_ra');
-  const task = await startTask(table, appName);
-  const signal = new AbortController().signal;
+  const { task, appName, signal } = await startTask(100);
   try {
     const got: number[] = ids(await task.poll(signal));
     assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => i + 1));
@@ -74,12 +74,7 @@ test('batches read ahead before the connection was lost are still handed out, in
 });
 
 test('a portal the runtime stops reading from is closed after a while (no open transaction holds back vacuum), and reading goes on where it stopped', async () => {
-  const table = randomName('ra');
-  await admin.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, v text NOT NULL)`);
-  await admin.query(`INSERT INTO ${table} (v) SELECT 'v' || g FROM generate_series(1, 200) g`);
-  const appName = randomName('tributary_ra');
-  const task = await startTask(table, appName);
-  const signal = new AbortController().signal;
+  const { task, appName, signal } = await startTask(200);
   // an open portal is an open transaction (holding a snapshot); a closed one leaves the session idle
   const state = async () =>
     (await admin.query(`SELECT CASE WHEN xact_start IS NULL THEN 'closed' ELSE 'open' END AS s FROM pg_stat_activity WHERE application_name = $1`, [appName])).rows.map((r) => r.s as string);
