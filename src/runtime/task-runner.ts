@@ -560,8 +560,8 @@ export class TaskRunner {
       out.push(pr);
       bytes += (key?.length ?? 0) + (value?.length ?? 0) + 64;
     }
-    // the converters' memory is held from here, before any await: an acknowledgement arriving meanwhile could let
-    // them reuse memory that these records' bytes are in
+    // the converters' memory is held from here, before any further await (the yields above rely on the converters
+    // not reusing memory with bytes handed out since its last hold, see Converter.retainBytes)
     const sent = new SentBatch(out);
     sent.retain(o.keyConverter, o.valueConverter);
     if (newTopics) for (const topic of newTopics) await this.#ensureTopic(topic);

@@ -16,7 +16,9 @@ export interface Converter {
   /**
    * Optional, for converters that reuse memory: the runtime keeps views of `mem` (the `buffer` of bytes this
    * converter returned) until it calls `releaseBytes(mem)` — once per `retainBytes` — after the platform acknowledged
-   * the records. Memory whose holds were all released may be reused; memory never retained must not be.
+   * the records. Memory whose holds were all released may be reused; memory never retained must not be, and neither
+   * may memory that holds bytes returned after its last `retainBytes` (the runtime retains a batch's memory once
+   * the whole batch is converted, and lets I/O callbacks, acknowledgements included, run while it converts).
    */
   retainBytes?(mem: ArrayBufferLike): void;
   releaseBytes?(mem: ArrayBufferLike): void;

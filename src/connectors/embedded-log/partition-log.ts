@@ -293,7 +293,7 @@ export class PartitionLog {
         if (v !== null && v.length >= SHARE_MIN && base !== null && v instanceof Buffer) {
           // a prefix both values were declared to start with needs no comparison (PlatformRecord.valuePrefix)
           const pre = r.valuePrefix;
-          shared = pre !== undefined && pre === base.prefix ? pre.length : sharedPrefix(v, buf, base.valueAt, base.valueLen, st.lastPrefix);
+          shared = pre !== undefined && pre === base.prefix && pre.length >= SHARE_MIN ? pre.length : sharedPrefix(v, buf, base.valueAt, base.valueLen, st.lastPrefix);
         }
         if (shared >= SHARE_MIN) {
           at = encodeInto(buf, at, r, 0, sizes[i]! - shared + SHARED_EXTRA, false, at - base!.at, shared);

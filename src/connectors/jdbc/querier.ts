@@ -408,28 +408,34 @@ export class TableQuerier {
       await stream.close().catch(() => undefined);
       throw e;
     }
-    this.#blockBytes = r.block.size + (r.block.size >> 3);
-    let block = r.block;
-    if (this.#streamBatches++ === 0 && snapshot) {
-      const first = this.#withoutSnapshot(block);
-      block = first.block;
-      this.#streamSnap = first.snapText;
-    }
-    // two Executes are asked for at any time, and no more than maxBatches in all (none is read for nothing)
-    if (r.last || this.#streamBatches >= maxBatches) {
-      this.#stream = null;
-      await stream.close();
-    } else {
-      if (this.#streamBatches + 1 < maxBatches) stream.more();
-      // an incremental portal can be reopened where it stopped; a bulk scan would start over, so it stays open
-      if (snapshot) {
-        this.#idleClose = setTimeout(() => {
-          if (this.#fetching === 0 && this.#stream === stream) void this.release();
-        }, STREAM_IDLE_MS);
-        this.#idleClose.unref();
+    try {
+      this.#blockBytes = r.block.size + (r.block.size >> 3);
+      let block = r.block;
+      if (this.#streamBatches++ === 0 && snapshot) {
+        const first = this.#withoutSnapshot(block);
+        block = first.block;
+        this.#streamSnap = first.snapText;
       }
+      // two Executes are asked for at any time, and no more than maxBatches in all (none is read for nothing)
+      if (r.last || this.#streamBatches >= maxBatches) {
+        this.#stream = null;
+        await stream.close();
+      } else {
+        if (this.#streamBatches + 1 < maxBatches) stream.more();
+        // an incremental portal can be reopened where it stopped; a bulk scan would start over, so it stays open
+        if (snapshot) {
+          this.#idleClose = setTimeout(() => {
+            if (this.#fetching === 0 && this.#stream === stream) void this.release();
+          }, STREAM_IDLE_MS);
+          this.#idleClose.unref();
+        }
+      }
+      return { block, snapText: this.#streamSnap, full: !r.last };
+    } catch (e) {
+      // a batch taken from the portal and not handed out: the portal cannot go on past it
+      if (this.#stream === stream) await this.release();
+      throw e;
     }
-    return { block, snapText: this.#streamSnap, full: !r.last };
   }
 
   /**
@@ -549,6 +555,8 @@ export class TableQuerier {
       this.#pos = { key, pending };
       return { records: out, full };
     } catch (err) {
+      // a portal whose batch was taken but not handed out must not go on past it: reopened from the position
+      await this.release();
       throw classifyPgError(err, `Reading ${this.label}`);
     }
   }
@@ -592,6 +600,7 @@ export class TableQuerier {
       for (let r = 0; r < block.count; r++) records[r] = this.#blockRecord(block, r, EMPTY_OFFSET);
       return { records, full };
     } catch (e) {
+      await this.release();
       throw classifyPgError(e, `Reading ${this.label}`);
     }
   }

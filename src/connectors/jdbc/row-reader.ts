@@ -244,6 +244,10 @@ class RawRowsQuery {
   #takers: Array<{ resolve: (b: { block: RowBlock; last: boolean }) => void; reject: (e: Error) => void }> = [];
   #synced = false;
   #ended = false;
+  /** portal: Executes and the Sync asked for before node-postgres submitted the query (sent by submit) */
+  #submitted = false;
+  #moreAsked = 0;
+  #closeAsked = false;
 
   constructor(
     readonly req: RowsRequest,
@@ -275,14 +279,18 @@ class RawRowsQuery {
     this.#set = set;
     const parse = this.req.name !== undefined && !set.has(this.req.name);
     if (parse) this.#parsedName = this.req.name!;
+    this.#submitted = true;
     socket.write(statementMessages(this.req, parse, this.firstRows));
+    for (; this.#moreAsked > 0; this.#moreAsked--) socket.write(executeMessages(this.maxRows));
+    if (this.#closeAsked) this.#sync();
     return undefined;
   }
 
   /** portal: asks for the next `maxRows` rows (ignored once the portal ended or is being closed) */
   more(): void {
-    if (this.#ended || this.#synced || !this.#socket) return;
-    this.#socket.write(executeMessages(this.maxRows));
+    if (this.#ended || this.#synced || this.#closeAsked) return;
+    if (!this.#submitted) this.#moreAsked++; // still in node-postgres' queue: sent on submit
+    else this.#socket?.write(executeMessages(this.maxRows));
   }
 
   /** portal: the rows of the next Execute; `last` when the portal has no more rows */
@@ -300,7 +308,12 @@ class RawRowsQuery {
   }
 
   #sync(): void {
-    if (this.#synced || !this.#socket) return;
+    if (this.#synced) return;
+    if (!this.#submitted) {
+      this.#closeAsked = true; // sent on submit, after the statement
+      return;
+    }
+    if (!this.#socket) return;
     this.#synced = true;
     this.#socket.write(SYNC);
   }

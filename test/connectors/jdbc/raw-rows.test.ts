@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { connectPg } from '../../../src/connectors/jdbc/pg-connect.js';
 import { codecFor, type PgColumn } from '../../../src/connectors/jdbc/pg-types.js';
 import { rowToValue } from '../../../src/connectors/jdbc/querier.js';
-import { readRows } from '../../../src/connectors/jdbc/row-reader.js';
+import { readRows, streamRows } from '../../../src/connectors/jdbc/row-reader.js';
 import { RowShape, RowValue } from '../../../src/connectors/jdbc/row-value.js';
 import { tableMeta } from '../../../src/connectors/jdbc/catalog.js';
 import { JsonConverter } from '../../../src/converters/json.js';
@@ -170,6 +170,40 @@ describe('raw rows', () => {
     }
     assert.ok(slowErr instanceof Error);
     assert.throws(() => conv.fromRawStruct(table, schema, raw), (e: Error) => e.message === (slowErr as Error).message);
+  });
+
+  test('a portal read batch by batch: Executes and the close asked for while the statement still waits in the queue are sent, errors end it, and node-postgres keeps working', async () => {
+    const within = <T>(p: Promise<T>, what: string) =>
+      Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within 5 s`)), 5000))]);
+    const fields = 1;
+    // queued behind a statement that is still running: more() and close() come before node-postgres submits it
+    const busy = client.query('SELECT pg_sleep(0.2)');
+    const s = streamRows(client, { name: randomName('tributary_s'), text: 'SELECT g FROM generate_series(1, 25) g', values: [], fields }, 10);
+    s.more();
+    s.more();
+    const got: number[] = [];
+    for (;;) {
+      const { block, last } = await within(s.next(), 'next');
+      for (let r = 0; r < block.count; r++) got.push(Number(block.text(r, 0)));
+      if (last) break;
+    }
+    assert.deepEqual(got, Array.from({ length: 25 }, (_, i) => i + 1));
+    await within(s.close(), 'close');
+    await busy;
+    // closed before it was even submitted
+    const busy2 = client.query('SELECT pg_sleep(0.2)');
+    const early = streamRows(client, { name: randomName('tributary_s'), text: 'SELECT g FROM generate_series(1, 1000) g', values: [], fields }, 10);
+    await within(early.close(), 'close before submit');
+    await busy2;
+    assert.equal((await within(client.query('SELECT 1 AS one'), 'a query after the portals')).rows.length, 1);
+    // a server error in the middle of the portal: the batches before it, then the error, then the connection is idle
+    const bad = streamRows(client, { name: randomName('tributary_s'), text: 'SELECT 10 / (3 - g) FROM generate_series(1, 9) g', values: [], fields }, 2);
+    bad.more();
+    const first = await within(bad.next(), 'next before the error');
+    assert.equal(first.block.count, 2);
+    await assert.rejects(within(bad.next(), 'next at the error'), /division by zero/);
+    await bad.close().catch(() => undefined);
+    assert.equal((await within(client.query('SELECT 1 AS one'), 'a query after the error')).rows.length, 1);
   });
 
   test('the reader: prepared statements with parameters, server errors, many chunks, and node-postgres keeps working', async () => {
