@@ -119,6 +119,29 @@ class ByteRefs {
   }
 }
 
+/** A value per record, kept as one value while every record so far has the same (the common case: one per batch). */
+class SameOrEach<T> {
+  readonly #one: T;
+  #each: T[] | undefined;
+
+  constructor(first: T) {
+    this.#one = first;
+  }
+
+  /** the value of record `i` (records are set in order) */
+  set(i: number, v: T): void {
+    if (this.#each !== undefined) this.#each.push(v);
+    else if (v !== this.#one) {
+      this.#each = new Array<T>(i).fill(this.#one);
+      this.#each.push(v);
+    }
+  }
+
+  get(i: number): T {
+    return this.#each !== undefined ? this.#each[i]! : this.#one;
+  }
+}
+
 /**
  * A sent batch as kept until the platform acknowledges it, for a resend: the key and value bytes stay where the
  * converters put them, and per record there are only numbers in typed arrays. Keeping the record objects instead
@@ -127,14 +150,14 @@ class ByteRefs {
  */
 class SentBatch {
   readonly n: number;
-  readonly #topic: string | string[];
+  readonly #topic: SameOrEach<string>;
   readonly #ts: Float64Array;
   readonly #key: ByteRefs;
   readonly #value: ByteRefs;
   #part: Array<number | undefined> | undefined;
   #headers: Array<Header[] | undefined> | undefined;
-  /** the converter's value prefix: one for the batch (the common case), or one per record */
-  #prefix: Buffer | undefined | Array<Buffer | undefined>;
+  /** the converter's value prefix */
+  readonly #prefix: SameOrEach<Buffer | undefined>;
 
   constructor(records: PlatformRecord[]) {
     const n = records.length;
@@ -142,22 +165,18 @@ class SentBatch {
     this.#ts = new Float64Array(n);
     this.#key = new ByteRefs(n);
     this.#value = new ByteRefs(n);
-    let topic: string | string[] = n ? records[0]!.topic : '';
-    let prefix: Buffer | undefined | Array<Buffer | undefined> = n ? records[0]!.valuePrefix : undefined;
+    this.#topic = new SameOrEach(n ? records[0]!.topic : '');
+    this.#prefix = new SameOrEach(n ? records[0]!.valuePrefix : undefined);
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
-      if (typeof topic === 'string' && r.topic !== topic) topic = records.slice(0, i).map(() => topic as string);
-      if (typeof topic !== 'string') topic.push(r.topic);
-      if (!Array.isArray(prefix) && r.valuePrefix !== prefix) prefix = records.slice(0, i).map(() => prefix as Buffer | undefined);
-      if (Array.isArray(prefix)) prefix.push(r.valuePrefix);
+      this.#topic.set(i, r.topic);
+      this.#prefix.set(i, r.valuePrefix);
       this.#ts[i] = r.timestamp;
       this.#key.set(i, r.key);
       this.#value.set(i, r.value);
       if (r.partition !== undefined) (this.#part ??= new Array<number | undefined>(n))[i] = r.partition;
       if (r.headers !== undefined) (this.#headers ??= new Array<Header[] | undefined>(n))[i] = r.headers;
     }
-    this.#topic = topic;
-    this.#prefix = prefix;
   }
 
   #held: { key: Converter; value: Converter } | null = null;
@@ -184,11 +203,11 @@ class SentBatch {
     const out: PlatformRecord[] = new Array(this.n);
     for (let i = 0; i < this.n; i++) {
       const pr: PlatformRecord = {
-        topic: typeof this.#topic === 'string' ? this.#topic : this.#topic[i]!,
+        topic: this.#topic.get(i),
         key: this.#key.get(i),
         value: this.#value.get(i),
         timestamp: this.#ts[i]!,
-        valuePrefix: Array.isArray(this.#prefix) ? this.#prefix[i] : this.#prefix,
+        valuePrefix: this.#prefix.get(i),
       };
       const p = this.#part?.[i];
       if (p !== undefined) pr.partition = p;

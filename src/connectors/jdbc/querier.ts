@@ -119,7 +119,7 @@ export class TableQuerier {
   #schema: Schema | null = null;
   #pos: Position = { key: null, pending: null };
   #sql = { main: '', first: '', group: '', reread: '', rereadFromStart: '', stream: '', streamFirst: '' };
-  /** incrementing mode: the open portal batches are read from (see #streamBlock), its batches so far, its snapshot */
+  /** the open portal batches are read from (see #streamBlock), its batches so far, its snapshot (incremental modes) */
   #stream: RowStream | null = null;
   #streamBatches = 0;
   #streamSnap = '';
@@ -276,7 +276,7 @@ export class TableQuerier {
         const bound = `(now() - $${n}::numeric * interval '1 millisecond')`;
         return `${keyExprs[0]} < ${this.#tsType === 'timestamptz' ? bound : `(${bound} AT TIME ZONE ${quoteLiteral(s.timeZone)})`}`;
       };
-      // one statement per batch: its rows and the snapshot it read them with (transactions still in progress), as
+      // each statement returns its rows and the snapshot it read them with (transactions still in progress), as
       // one extra row whose last field is the snapshot (the rows' own last field is NULL; see #withoutSnapshot). A
       // column of the snapshot on every row costs the server ~10 % more per row.
       const dataSelect = `SELECT ${selectList}, NULL::text FROM ${from}`;
@@ -373,7 +373,11 @@ export class TableQuerier {
 
   /** Runs the batch statement: its rows as wire bytes, in a buffer sized after the last batch's. */
   async #readBlock(client: pg.Client, req: Omit<RowsRequest, 'fields' | 'sizeHint'>): Promise<RowBlock> {
-    const block = await readRows(client, { ...req, fields: this.#mainFields, sizeHint: this.#blockBytes });
+    return this.#noteSize(await readRows(client, { ...req, fields: this.#mainFields, sizeHint: this.#blockBytes }));
+  }
+
+  /** the next batch's buffer starts as large as this one needed (+1/8) */
+  #noteSize(block: RowBlock): RowBlock {
     this.#blockBytes = block.size + (block.size >> 3);
     return block;
   }
@@ -399,43 +403,30 @@ export class TableQuerier {
       this.#stream.more();
       this.#streamBatches = 0;
     }
+    // on any error from here the caller releases the portal: a batch taken and not handed out must not be skipped
     const stream = this.#stream;
-    let r: { block: RowBlock; last: boolean };
-    try {
-      r = await stream.next();
-    } catch (e) {
+    const r = await stream.next();
+    let block = this.#noteSize(r.block);
+    if (this.#streamBatches++ === 0 && snapshot) {
+      const first = this.#withoutSnapshot(block);
+      block = first.block;
+      this.#streamSnap = first.snapText;
+    }
+    // two Executes are asked for at any time, and no more than maxBatches in all (none is read for nothing)
+    if (r.last || this.#streamBatches >= maxBatches) {
       this.#stream = null;
-      await stream.close().catch(() => undefined);
-      throw e;
-    }
-    try {
-      this.#blockBytes = r.block.size + (r.block.size >> 3);
-      let block = r.block;
-      if (this.#streamBatches++ === 0 && snapshot) {
-        const first = this.#withoutSnapshot(block);
-        block = first.block;
-        this.#streamSnap = first.snapText;
+      await stream.close();
+    } else {
+      if (this.#streamBatches + 1 < maxBatches) stream.more();
+      // an incremental portal can be reopened where it stopped; a bulk scan would start over, so it stays open
+      if (snapshot) {
+        this.#idleClose = setTimeout(() => {
+          if (this.#fetching === 0 && this.#stream === stream) void this.release();
+        }, STREAM_IDLE_MS);
+        this.#idleClose.unref();
       }
-      // two Executes are asked for at any time, and no more than maxBatches in all (none is read for nothing)
-      if (r.last || this.#streamBatches >= maxBatches) {
-        this.#stream = null;
-        await stream.close();
-      } else {
-        if (this.#streamBatches + 1 < maxBatches) stream.more();
-        // an incremental portal can be reopened where it stopped; a bulk scan would start over, so it stays open
-        if (snapshot) {
-          this.#idleClose = setTimeout(() => {
-            if (this.#fetching === 0 && this.#stream === stream) void this.release();
-          }, STREAM_IDLE_MS);
-          this.#idleClose.unref();
-        }
-      }
-      return { block, snapText: this.#streamSnap, full: !r.last };
-    } catch (e) {
-      // a batch taken from the portal and not handed out: the portal cannot go on past it
-      if (this.#stream === stream) await this.release();
-      throw e;
     }
+    return { block, snapText: this.#streamSnap, full: !r.last };
   }
 
   /**
@@ -509,8 +500,7 @@ export class TableQuerier {
       if (this.#incrementalPortal) {
         const key = posBefore.key;
         got = await this.#streamBlock(client, key ? this.#sql.stream : this.#sql.streamFirst, key ? [...key] : [], true, STREAM_BATCHES);
-      }
-      else {
+      } else {
         const values: unknown[] = [];
         let text = this.#sql.main;
         if (posBefore.key) values.push(...posBefore.key);
@@ -576,10 +566,7 @@ export class TableQuerier {
     return g.rows as unknown[][];
   }
 
-  /**
-   * true while a bulk scan has an open cursor or batches are read from an open portal: the connection is this
-   * querier's until it is done, so the task keeps polling it
-   */
+  /** true while batches are read from an open portal: the connection is this querier's until it is closed, so the task keeps polling it */
   get busy(): boolean {
     return this.#stream !== null;
   }

@@ -12,6 +12,7 @@
  */
 import type pg from 'pg';
 import type { Socket } from 'node:net';
+import { smallUnscaledAscii } from '../../converters/json-bytes.js';
 
 /** Rows of one result as PostgreSQL sent them: DataRow payloads (`int16 count`, then per field `int32 len`, bytes). */
 export class RowBlock {
@@ -48,21 +49,9 @@ export class RowBlock {
    * otherwise (NULL, other text, larger numbers).
    */
   smallInt(r: number, f: number): number {
-    const b = this.buf;
     const p = this.fieldAt(r, f);
-    const len = b.readInt32BE(p);
-    let i = p + 4;
-    const end = i + len;
-    const neg = len > 1 && b[i] === 0x2d;
-    if (neg) i++;
-    if (len < 1 || end - i > 15) return NaN;
-    let v = 0;
-    for (; i < end; i++) {
-      const c = b[i]! - 0x30;
-      if (c < 0 || c > 9) return NaN;
-      v = v * 10 + c;
-    }
-    return neg ? -v : v;
+    const len = this.buf.readInt32BE(p);
+    return len < 0 ? NaN : smallUnscaledAscii(this.buf, p + 4, p + 4 + len, 0);
   }
 
   /** Whether field `f` of row `r` is NULL. */
@@ -140,7 +129,7 @@ export function statementMessages(req: RowsRequest, parse: boolean, maxRows = 0)
   const params = (req.values ?? []).map((v) => (v === null || v === undefined ? null : Buffer.from(String(v), 'utf8')));
   const parseLen = parse ? 4 + cstringSize(name) + cstringSize(req.text) + 2 : 0;
   const bindLen = 4 + 1 + cstringSize(name) + 2 + 2 + params.reduce((a, p) => a + 4 + (p ? p.length : 0), 0) + 2;
-  const b = Buffer.allocUnsafe((parse ? 1 + parseLen : 0) + 1 + bindLen + 1 + 4 + 1 + 4 + 5);
+  const b = Buffer.allocUnsafe((parse ? 1 + parseLen : 0) + 1 + bindLen + EXECUTE_BYTES);
   let p = 0;
   const cstr = (s: string) => {
     p += b.write(s, p, 'utf8');
@@ -177,29 +166,30 @@ export function statementMessages(req: RowsRequest, parse: boolean, maxRows = 0)
   }
   b.writeInt16BE(0, p); // result formats: all text
   p += 2;
-  p = executeInto(b, p, maxRows);
-  b[p++] = maxRows > 0 ? 0x48 : 0x53; // H (Flush: the portal stays open) or S (Sync)
-  b.writeInt32BE(4, p);
-  p += 4;
+  executeInto(b, p, maxRows);
   return b;
 }
 
-/** `E` for the unnamed portal: at most `maxRows` rows (0 = all) */
-function executeInto(b: Buffer, p: number, maxRows: number): number {
-  b[p++] = 0x45; // E
-  b.writeInt32BE(4 + 1 + 4, p);
-  p += 4;
-  b[p++] = 0; // unnamed portal
-  b.writeInt32BE(maxRows, p);
-  return p + 4;
+/** bytes of `executeInto`'s messages */
+const EXECUTE_BYTES = 15;
+
+/**
+ * `E` for the unnamed portal, at most `maxRows` rows (0 = all), then `S` (Sync) after all rows or `H` (Flush: the
+ * portal stays open for more): EXECUTE_BYTES at `p`.
+ */
+function executeInto(b: Buffer, p: number, maxRows: number): void {
+  b[p] = 0x45; // E
+  b.writeInt32BE(4 + 1 + 4, p + 1);
+  b[p + 5] = 0; // unnamed portal
+  b.writeInt32BE(maxRows, p + 6);
+  b[p + 10] = maxRows > 0 ? 0x48 : 0x53;
+  b.writeInt32BE(4, p + 11);
 }
 
-/** `E` for the next `maxRows` rows of the open portal, then `H` (Flush) */
+/** `E` `H` for the next `maxRows` rows of the open portal */
 function executeMessages(maxRows: number): Buffer {
-  const b = Buffer.allocUnsafe(10 + 5);
-  const p = executeInto(b, 0, maxRows);
-  b[p] = 0x48;
-  b.writeInt32BE(4, p + 1);
+  const b = Buffer.allocUnsafe(EXECUTE_BYTES);
+  executeInto(b, 0, maxRows);
   return b;
 }
 
@@ -256,15 +246,11 @@ class RawRowsQuery {
     readonly firstRows = maxRows,
   ) {
     // the size the previous result of this statement needed: one buffer per result, not a doubling series
-    this.#acc = Buffer.allocUnsafeSlow(this.#hint());
+    this.#acc = Buffer.allocUnsafeSlow(req.sizeHint && req.sizeHint > 0 ? req.sizeHint : 64 * 1024);
     this.promise = new Promise<RowBlock>((res, rej) => {
       this.#resolve = res;
       this.#reject = rej;
     });
-  }
-
-  #hint(): number {
-    return this.req.sizeHint && this.req.sizeHint > 0 ? this.req.sizeHint : 64 * 1024;
   }
 
   /** called by node-postgres when the query's turn comes (the connection is idle) */
