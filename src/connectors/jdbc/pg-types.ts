@@ -30,6 +30,11 @@ export interface ColumnCodec {
   raw?: 'int' | 'text' | 'timestamp' | 'timestamp-utc' | 'decimal';
   /** the Decimal's scale (raw 'decimal') */
   scale?: number;
+  /**
+   * The column may be read in binary format (BIN_TIMESTAMP, BIN_TIMESTAMPTZ): 8 bytes the server sends for less
+   * than its text costs it, and that become milliseconds without parsing (`timestampBinaryMs`).
+   */
+  binary?: number | undefined;
 }
 
 /** Java's PGStatement.DATE_POSITIVE_INFINITY / DATE_NEGATIVE_INFINITY, which the JDBC driver returns for ±infinity. */
@@ -158,6 +163,74 @@ export function fastTimestampMs(text: string, localIsUtc: boolean): number {
     tsScratch[i] = c;
   }
   return timestampMsAscii(tsScratch, 0, n, localIsUtc);
+}
+
+/** Result formats of a column read in binary (RowsRequest.binary): 0 is text. */
+export const BIN_TIMESTAMP = 1;
+export const BIN_TIMESTAMPTZ = 2;
+
+/** 2000-01-01T00:00:00Z, PostgreSQL's epoch for binary timestamps, in epoch milliseconds */
+const PG_EPOCH_MS = 946_684_800_000;
+/** days from 1970-01-01 to 2000-01-01 */
+const PG_EPOCH_DAYS = 10_957;
+
+/**
+ * Epoch milliseconds of a timestamp in PostgreSQL's binary format at `b[s, s + 8)`: int64 microseconds since
+ * 2000-01-01 (UTC for timestamptz; a timestamp's wall time, read as UTC). Floored, as `timestampMsAscii` floors the
+ * text's microseconds. NaN for ±infinity and for instants more than 2^53 µs (~285 years) from 2000 (the caller then
+ * takes the text path, `timestampBinaryText`).
+ */
+export function timestampBinaryMs(b: Uint8Array, s: number): number {
+  const hi = (b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!;
+  if (hi >= 0x200000 || hi < -0x200000) return NaN;
+  const lo = ((b[s + 4]! << 24) | (b[s + 5]! << 16) | (b[s + 6]! << 8) | b[s + 7]!) >>> 0;
+  const us = hi * 4294967296 + lo;
+  const r = us % 1000;
+  return (us - r) / 1000 - (r < 0 ? 1 : 0) + PG_EPOCH_MS;
+}
+
+/** Proleptic Gregorian year, month, day of a count of days since 1970-01-01 (H. Hinnant's civil_from_days). */
+function civilFromDays(days: number): [number, number, number] {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
+
+/**
+ * The text PostgreSQL outputs for the binary timestamp at `b[s, s + 8)` in a session with TimeZone UTC and DateStyle
+ * ISO: `YYYY-MM-DD HH:MM:SS[.ffffff, trailing zeros cut]`, then `+00` for timestamptz (`withZone`), then ` BC`
+ * for years before 1; `infinity`, `-infinity`. Every consumer of a column's text (offsets, transforms, other
+ * converters) sees what the text format would have sent.
+ */
+export function timestampBinaryText(b: Uint8Array, s: number, withZone: boolean): string {
+  const v = Buffer.from(b.buffer, b.byteOffset + s, 8).readBigInt64BE(0);
+  if (v === 0x7fffffffffffffffn) return 'infinity';
+  if (v === -0x8000000000000000n) return '-infinity';
+  const DAY = 86_400_000_000n;
+  let days = v / DAY;
+  let tod = v % DAY;
+  if (tod < 0n) {
+    tod += DAY;
+    days -= 1n;
+  }
+  const [y, mo, d] = civilFromDays(Number(days) + PG_EPOCH_DAYS);
+  const t = Number(tod);
+  const us = t % 1_000_000;
+  const sec = (t - us) / 1_000_000;
+  const bc = y <= 0;
+  const year = String(bc ? 1 - y : y).padStart(4, '0');
+  let out = `${year}-${pad2(mo)}-${pad2(d)} ${pad2(Math.floor(sec / 3600))}:${pad2(Math.floor(sec / 60) % 60)}:${pad2(sec % 60)}`;
+  if (us) out += '.' + String(us).padStart(6, '0').replace(/0+$/, '');
+  if (withZone) out += '+00';
+  return bc ? out + ' BC' : out;
 }
 
 /**
@@ -294,6 +367,8 @@ export function codecFor(col: PgColumn, numericMapping: NumericMapping, timeZone
       return {
         schema: Schemas.timestamp(optional),
         raw: localIsUtc ? 'timestamp-utc' : 'timestamp',
+        // binary: an instant for timestamptz; a timestamp's wall time only maps to one as it stands in UTC
+        binary: t === 'timestamptz' ? BIN_TIMESTAMPTZ : localIsUtc ? BIN_TIMESTAMP : undefined,
         parse: (s) => {
           const fast = fastTimestampMs(s, localIsUtc);
           if (fast === fast) return fast;

@@ -8,11 +8,14 @@
  * hands the socket back and lets node-postgres read that ReadyForQuery (and anything after it) itself.
  *
  * Messages (PostgreSQL frontend/backend protocol v3): simple query `Q`; or, for a prepared statement, `P` (once per
- * connection and name), `B`, `E`, `S`. Results are in text format: a field's bytes are PostgreSQL's text output.
+ * connection and name), `B`, `E`, `S`. Results are in text format — a field's bytes are PostgreSQL's text output —
+ * except for the timestamp columns a request asks in binary (`RowsRequest.binary`); `RowBlock.text` gives those
+ * fields as the text format would have sent them.
  */
 import type pg from 'pg';
 import type { Socket } from 'node:net';
 import { smallUnscaledAscii } from '../../converters/json-bytes.js';
+import { BIN_TIMESTAMPTZ, timestampBinaryText } from './pg-types.js';
 
 /** Rows of one result as PostgreSQL sent them: DataRow payloads (`int16 count`, then per field `int32 len`, bytes). */
 export class RowBlock {
@@ -23,6 +26,8 @@ export class RowBlock {
     readonly count: number,
     /** bytes of the result (all its messages) */
     readonly size: number,
+    /** per field, its binary format (RowsRequest.binary); null when every field is text */
+    readonly binary: Uint8Array | null = null,
   ) {}
 
   #view: DataView<ArrayBufferLike> | undefined;
@@ -51,7 +56,7 @@ export class RowBlock {
   smallInt(r: number, f: number): number {
     const p = this.fieldAt(r, f);
     const len = this.buf.readInt32BE(p);
-    return len < 0 ? NaN : smallUnscaledAscii(this.buf, p + 4, p + 4 + len, 0);
+    return len < 0 || (this.binary !== null && this.binary[f]) ? NaN : smallUnscaledAscii(this.buf, p + 4, p + 4 + len, 0);
   }
 
   /** Whether field `f` of row `r` is NULL. */
@@ -63,7 +68,14 @@ export class RowBlock {
   text(r: number, f: number): string | null {
     const p = this.fieldAt(r, f);
     const len = this.buf.readInt32BE(p);
-    return len < 0 ? null : this.buf.toString('utf8', p + 4, p + 4 + len);
+    return len < 0 ? null : this.#fieldText(f, p + 4, len);
+  }
+
+  /** the text of field `f` whose `len` bytes are at `p` */
+  #fieldText(f: number, p: number, len: number): string {
+    const bin = this.binary !== null ? this.binary[f]! : 0;
+    if (bin !== 0 && len === 8) return timestampBinaryText(this.buf, p, bin === BIN_TIMESTAMPTZ);
+    return this.buf.toString('utf8', p, p + len);
   }
 
   /** Every field of row `r` as text (null for NULL), as node-postgres returns a row in array mode with raw types. */
@@ -76,7 +88,7 @@ export class RowBlock {
       p += 4;
       if (len < 0) out[i] = null;
       else {
-        out[i] = b.toString('utf8', p, p + len);
+        out[i] = this.#fieldText(i, p, len);
         p += len;
       }
     }
@@ -128,7 +140,8 @@ export function statementMessages(req: RowsRequest, parse: boolean, maxRows = 0)
   const name = req.name;
   const params = (req.values ?? []).map((v) => (v === null || v === undefined ? null : Buffer.from(String(v), 'utf8')));
   const parseLen = parse ? 4 + cstringSize(name) + cstringSize(req.text) + 2 : 0;
-  const bindLen = 4 + 1 + cstringSize(name) + 2 + 2 + params.reduce((a, p) => a + 4 + (p ? p.length : 0), 0) + 2;
+  const binary = binaryFormats(req);
+  const bindLen = 4 + 1 + cstringSize(name) + 2 + 2 + params.reduce((a, p) => a + 4 + (p ? p.length : 0), 0) + 2 + (binary ? 2 * binary.length : 0);
   const b = Buffer.allocUnsafe((parse ? 1 + parseLen : 0) + 1 + bindLen + EXECUTE_BYTES);
   let p = 0;
   const cstr = (s: string) => {
@@ -164,8 +177,15 @@ export function statementMessages(req: RowsRequest, parse: boolean, maxRows = 0)
       p += v.length;
     }
   }
-  b.writeInt16BE(0, p); // result formats: all text
-  p += 2;
+  if (binary) {
+    // result formats: one per column, 1 (binary) where asked
+    b.writeInt16BE(binary.length, p);
+    p += 2;
+    for (let i = 0; i < binary.length; i++, p += 2) b.writeInt16BE(binary[i] ? 1 : 0, p);
+  } else {
+    b.writeInt16BE(0, p); // result formats: all text
+    p += 2;
+  }
   executeInto(b, p, maxRows);
   return b;
 }
@@ -195,6 +215,11 @@ function executeMessages(maxRows: number): Buffer {
 
 const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
 
+/** the request's per-column result formats when it asks any column in binary (named statements only), else null */
+function binaryFormats(req: RowsRequest): Uint8Array | null {
+  return req.name !== undefined && req.binary && req.binary.some((x) => x !== 0) ? req.binary : null;
+}
+
 export interface RowsRequest {
   text: string;
   /** a prepared statement name (parsed once per connection); undefined runs `text` as a simple query */
@@ -203,6 +228,11 @@ export interface RowsRequest {
   values?: unknown[];
   /** every row must have this many fields */
   fields: number;
+  /**
+   * Per result column, 0 for text or the binary format it is asked in (BIN_TIMESTAMP, BIN_TIMESTAMPTZ of pg-types;
+   * one entry per column the statement returns). Named statements only: a simple query reads all in text.
+   */
+  binary?: Uint8Array;
   /** bytes to start the result's buffer with (it grows as needed) */
   sizeHint?: number;
 }
@@ -351,7 +381,7 @@ class RawRowsQuery {
 
   /** portal: the rows framed so far are one block; what follows `end` starts the next one's buffer */
   #finishBlock(end: number, last: boolean): void {
-    const block = new RowBlock(this.#acc, this.#rowAt, this.#count, end);
+    const block = new RowBlock(this.#acc, this.#rowAt, this.#count, end, binaryFormats(this.req));
     const next = Buffer.allocUnsafeSlow(Math.max(end + (end >> 3), this.#len - end, 1024));
     this.#acc.copy(next, 0, end, this.#len);
     this.#acc = next;
@@ -435,7 +465,7 @@ class RawRowsQuery {
       this.#reject(this.#error);
       for (const t of this.#takers.splice(0)) t.reject(this.#error);
     } else {
-      this.#resolve(new RowBlock(this.#acc, this.#rowAt, this.#count, this.#len));
+      this.#resolve(new RowBlock(this.#acc, this.#rowAt, this.#count, this.#len, binaryFormats(this.req)));
       // a portal closed before its rows were taken: nothing more comes
       const gone = new Error('the portal was closed');
       for (const t of this.#takers.splice(0)) t.reject(gone);

@@ -8,7 +8,7 @@
 import { smallUnscaledAscii, writeSafeInt } from '../../converters/json-bytes.js';
 import type { JsonFieldKit, RawStruct } from '../../sdk/record.js';
 import type { Schema } from '../../sdk/schema.js';
-import { timestampMsAscii, type ColumnCodec } from './pg-types.js';
+import { BIN_TIMESTAMPTZ, timestampBinaryMs, timestampBinaryText, timestampMsAscii, type ColumnCodec } from './pg-types.js';
 import type { RowBlock } from './row-reader.js';
 
 /** Not written from the bytes: take the codec and the converter's field writer. */
@@ -22,6 +22,8 @@ const TS = 3;
 const TS_UTC = 4;
 /** a Decimal whose text's digits the converter writes from their unscaled value (JsonFieldKit.decimal) */
 const DEC = 5;
+/** a timestamp read in binary (UTC) → epoch milliseconds; `timestampBinaryText` for the codec when out of range */
+const TS_BIN = 6;
 
 /** What every row of one query shares: schema, codecs, and how each column's bytes map to JSON. */
 export class RowShape {
@@ -29,15 +31,20 @@ export class RowShape {
   readonly parsers: Array<(text: string) => unknown>;
   /** per column: the Decimal's scale (DEC columns), else -1 */
   readonly scales: Int32Array;
+  /** per column: the binary format it is read in (RowsRequest.binary), 0 for text */
+  readonly binary: Uint8Array;
 
   constructor(
     readonly schema: Schema,
     codecs: ColumnCodec[],
     /** row texts → plain struct value (the querier's generated builder) */
     readonly toValue: (row: unknown[]) => Record<string, unknown>,
+    /** the columns' formats in the blocks this shape reads (a column read in binary must have `codec.binary`) */
+    binary?: Uint8Array,
   ) {
     this.parsers = codecs.map((c) => c.parse);
-    this.kinds = Uint8Array.from(codecs.map((c) => (c.raw === 'int' ? INT : c.raw === 'text' ? TEXT : c.raw === 'timestamp' ? TS : c.raw === 'timestamp-utc' ? TS_UTC : c.raw === 'decimal' ? DEC : OTHER)));
+    this.binary = Uint8Array.from(codecs, (_, i) => binary?.[i] ?? 0);
+    this.kinds = Uint8Array.from(codecs.map((c, i) => (this.binary[i] ? TS_BIN : c.raw === 'int' ? INT : c.raw === 'text' ? TEXT : c.raw === 'timestamp' ? TS : c.raw === 'timestamp-utc' ? TS_UTC : c.raw === 'decimal' ? DEC : OTHER)));
     this.scales = Int32Array.from(codecs.map((c) => (c.raw === 'decimal' ? (c.scale ?? -1) : -1)));
   }
 
@@ -109,6 +116,11 @@ export class RowShape {
           if (u === u) w = dw!(u, b, p, e);
           break;
         }
+        case TS_BIN: {
+          const ms = len === 8 ? timestampBinaryMs(src, s) : NaN;
+          w = ms === ms ? writeSafeInt(ms, b, p, e) : kit.field(i, this.parsers[i]!(timestampBinaryText(src, s, this.binary[i] === BIN_TIMESTAMPTZ)), b, p, e);
+          break;
+        }
       }
       if (w === -2) w = kit.field(i, this.parsers[i]!(src.toString('utf8', s, q)), b, p, e);
       if (w < 0) return -1;
@@ -127,7 +139,7 @@ type RowJsonWriter = (block: RowBlock, r: number, b: Buffer, p: number, e: numbe
  * call site per column of the column's own kind (which V8 inlines). Null when code generation is unavailable.
  */
 function generateRowWriter(shape: RowShape, kit: JsonFieldKit): RowJsonWriter | null {
-  const { kinds, parsers, scales } = shape;
+  const { kinds, parsers, scales, binary } = shape;
   const decimals = Array.from(kinds, (_, i) => shape.decimalWriter(i, kit));
   const n = kinds.length;
   if (n === 0 || n > 1000) return null;
@@ -151,6 +163,9 @@ function generateRowWriter(shape: RowShape, kit: JsonFieldKit): RowJsonWriter | 
       case TS_UTC:
         body += `    w = -2;\n    { const ms = tsMs(src, s, q, ${kinds[i] === TS_UTC}); if (ms === ms) w = writeInt(ms, b, p, e); }\n`;
         break;
+      case TS_BIN:
+        body += `    { const ms = len === 8 ? tsBinMs(src, s) : NaN; w = ms === ms ? writeInt(ms, b, p, e) : field(${i}, parse${i}(tsBinText(src, s, ${binary[i] === BIN_TIMESTAMPTZ})), b, p, e); }\n`;
+        break;
       case DEC:
         body += decimals[i]
           ? `    w = -2;\n    { const u = unscaled(src, s, q, ${scales[i]}); if (u === u) w = dec${i}(u, b, p, e); }\n`
@@ -162,10 +177,10 @@ function generateRowWriter(shape: RowShape, kit: JsonFieldKit): RowJsonWriter | 
     body += `    if (w === -2) w = field(${i}, parse${i}(src.toString('utf8', s, q)), b, p, e);\n    if (w < 0) return -1;\n    p = w;\n  }\n`;
   }
   body += '  if (p + 1 > e) return -1;\n  b[p] = 0x7d;\n  return p + 1;\n};';
-  const names = ['field', 'copyInteger', 'copyAsciiString', 'viewOf', 'tsMs', 'writeInt', 'unscaled', ...parsers.map((_, i) => 'parse' + i), ...decimals.map((_, i) => 'dec' + i)];
+  const names = ['field', 'copyInteger', 'copyAsciiString', 'viewOf', 'tsMs', 'tsBinMs', 'tsBinText', 'writeInt', 'unscaled', ...parsers.map((_, i) => 'parse' + i), ...decimals.map((_, i) => 'dec' + i)];
   const field = (i: number, v: unknown, b: Buffer, p: number, e: number) => kit.field(i, v, b, p, e);
   try {
-    return new Function(...names, body)(field, copyInteger, copyAsciiString, viewOf, timestampMsAscii, writeSafeInt, smallUnscaledAscii, ...parsers, ...decimals) as RowJsonWriter;
+    return new Function(...names, body)(field, copyInteger, copyAsciiString, viewOf, timestampMsAscii, timestampBinaryMs, timestampBinaryText, writeSafeInt, smallUnscaledAscii, ...parsers, ...decimals) as RowJsonWriter;
   } catch {
     return null; // e.g. --disallow-code-generation-from-strings
   }

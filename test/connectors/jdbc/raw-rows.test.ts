@@ -53,10 +53,16 @@ describe('raw rows', () => {
         const codecs = meta.columns.map((c: PgColumn) => codecFor(c, mapping, tz));
         const schema = Schemas.struct(meta.columns.map((c: PgColumn, i: number) => ({ name: c.name, schema: codecs[i]!.schema })), table);
         const toValue = rowToValue(meta.columns.map((c: PgColumn) => c.name), codecs.map((c) => c.parse));
-        const shape = new RowShape(schema, codecs, toValue);
         const cols = meta.columns.map((c: PgColumn) => `"${c.name.replaceAll('"', '""')}"`).join(', ');
-        const block = await readRows(client, { text: `SELECT ${cols} FROM ${table} ORDER BY id`, fields: meta.columns.length });
+        // as a simple query (all text), and as the querier reads: a prepared statement, timestamps in binary
+        const binary = Uint8Array.from(codecs, (c) => c.binary ?? 0);
+        assert.equal(binary.filter((x) => x).length, tz === 'UTC' ? 2 : 1, 'timestamptz always, timestamp when db.timezone is UTC');
+        for (const named of [false, true]) {
+        const shape = new RowShape(schema, codecs, toValue, named ? binary : undefined);
+        const text = `SELECT ${cols} FROM ${table} ORDER BY id`;
+        const block = await readRows(client, named ? { name: randomName('stmt'), text, fields: meta.columns.length, binary } : { text, fields: meta.columns.length });
         assert.equal(block.count, texts.length + 1);
+        assert.equal(block.binary !== null, named);
         // the same rows through node-postgres, as the source read them before
         const viaPg = await client.query({ text: `SELECT ${cols} FROM ${table} ORDER BY id`, rowMode: 'array' });
         for (const settings of [{}, { 'schemas.enable': 'false' }, { 'decimal.format': 'NUMERIC' }]) {
@@ -66,13 +72,54 @@ describe('raw rows', () => {
             const raw = new RowValue(shape, block, r);
             assert.deepEqual(raw.materialize(), toValue(viaPg.rows[r] as unknown[]), `row ${r}: materialized value`);
             const slow = conv.fromConnectData(table, schema, toValue(viaPg.rows[r] as unknown[]));
+            assert.deepEqual(block.texts(r, meta.columns.length), viaPg.rows[r], `row ${r}: texts`);
             for (const generate of [true, false]) {
               shape.generate = generate;
               const fast = conv.fromRawStruct(table, schema, raw);
-              assert.equal(fast?.toString('utf8'), slow?.toString('utf8'), `${tz} ${mapping} ${JSON.stringify(settings)} row ${r} generated ${generate}`);
+              assert.equal(fast?.toString('utf8'), slow?.toString('utf8'), `${tz} ${mapping} ${JSON.stringify(settings)} row ${r} generated ${generate} named ${named}`);
             }
           }
         }
+        }
+      }
+    }
+  });
+
+  test('timestamps read in binary: their text equals the server text and their JSON the JSON of that text, at every edge (BC, ±infinity, far years, microseconds)', async () => {
+    const table = randomName('tsbin');
+    await client.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, ts timestamp, tstz timestamptz)`);
+    const values = [
+      '2000-01-01 00:00:00', '1999-12-31 23:59:59.999999', '1970-01-01 00:00:00', '1969-12-31 23:59:59.9995', '1969-12-31 23:59:59.000001',
+      '2024-02-29 12:34:56.5', '2024-02-29 12:34:56.05', '2024-02-29 12:34:56.000100', '1900-03-01 00:00:00.123', '1600-02-29 23:59:59.999',
+      // beyond ±2^53 µs from 2000 (the text path), far years, BC
+      '2286-01-01 00:00:00.001', '1713-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999', '10000-01-01 00:00:00', '275000-12-31 23:59:59.999999',
+      '0001-01-01 00:00:00', '0001-12-31 23:59:59.5 BC', '0044-03-15 12:00:00 BC', '4713-01-01 00:00:00 BC', 'infinity', '-infinity',
+    ];
+    for (const v of values) await client.query(`INSERT INTO ${table} (ts, tstz) VALUES ($1::timestamp, $1::timestamp AT TIME ZONE 'UTC')`, [v]);
+    await client.query(`INSERT INTO ${table} (ts, tstz) VALUES (NULL, NULL)`);
+    const meta = await tableMeta(client, { schema: 'public', table });
+    const codecs = meta.columns.map((c: PgColumn) => codecFor(c, 'none', 'UTC'));
+    const binary = Uint8Array.from(codecs, (c) => c.binary ?? 0);
+    assert.deepEqual([...binary], [0, 1, 2]);
+    const schema = Schemas.struct(meta.columns.map((c: PgColumn, i: number) => ({ name: c.name, schema: codecs[i]!.schema })), table);
+    const toValue = rowToValue(meta.columns.map((c: PgColumn) => c.name), codecs.map((c) => c.parse));
+    const shape = new RowShape(schema, codecs, toValue, binary);
+    const text = `SELECT id, ts, tstz FROM ${table} ORDER BY id`;
+    const block = await readRows(client, { name: randomName('stmt'), text, fields: 3, binary });
+    const viaPg = await client.query({ text, rowMode: 'array' });
+    assert.equal(block.count, values.length + 1);
+    const conv = new JsonConverter();
+    conv.configure({} as never, false);
+    for (let r = 0; r < block.count; r++) {
+      const want = viaPg.rows[r] as Array<string | null>;
+      assert.equal(block.text(r, 1), want[1], `row ${r} (${values[r]}): timestamp text`);
+      assert.equal(block.text(r, 2), want[2], `row ${r} (${values[r]}): timestamptz text`);
+      assert.ok(Number.isNaN(block.smallInt(r, 1)), 'a binary field is never read as an integer');
+      const slow = conv.fromConnectData(table, schema, toValue(want));
+      for (const generate of [true, false]) {
+        shape.generate = generate;
+        const fast = conv.fromRawStruct(table, schema, new RowValue(shape, block, r));
+        assert.equal(fast?.toString('utf8'), slow?.toString('utf8'), `row ${r} (${values[r]}) generated ${generate}`);
       }
     }
   });
