@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { crc32 } from 'node:zlib';
 import { describe, test } from 'node:test';
-import { checkRecord, checksumRecords, CORRUPT, decodeRecord, encodedSize, encodeInto, INCOMPLETE } from '../../../src/connectors/embedded-log/format.js';
+import { checkRecord, checksumRange, checksumRecords, CORRUPT, decodeRecord, encodedSize, encodeInto, INCOMPLETE } from '../../../src/connectors/embedded-log/format.js';
 import { fillChecksums, OFFLOAD_MIN_BYTES, startChecksumThread } from '../../../src/connectors/embedded-log/checksums.js';
 
 // Golden bytes: the on-disk format is persisted data; a change here breaks existing logs (see docs/embedded-log.md).
@@ -18,6 +19,16 @@ const GOLDEN =
   '00000001' + '6e' + 'ffffffff'; // n = null
 
 describe('embedded log record format', () => {
+  test('checksumRange (JavaScript below 384 bytes, zlib above) equals zlib CRC-32 for every length and alignment', () => {
+    const data = Buffer.alloc(1200);
+    let x = 12345;
+    for (let i = 0; i < data.length; i++) data[i] = (x = (x * 1103515245 + 12345) & 0x7fffffff) >>> 16;
+    for (let s = 0; s < 9; s++) {
+      for (let len = 0; len <= 1100; len++) assert.equal(checksumRange(data, s, s + len), crc32(data.subarray(s, s + len)) >>> 0, `offset ${s} length ${len}`);
+    }
+    assert.equal(checksumRange(Buffer.from('123456789'), 0, 9), 0xcbf43926); // the CRC-32 check value
+  });
+
   test('a record encodes to the documented golden bytes and decodes back', () => {
     const r = { key: Buffer.from('k'), value: Buffer.from('v'), timestamp: 1_700_000_000_000, headers: [{ key: 'h', value: 'x' }, { key: 'n', value: null }] };
     const size = encodedSize(r);
