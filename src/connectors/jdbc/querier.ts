@@ -30,6 +30,13 @@ export interface QuerierSettings {
  * Rows of transactions that were still in progress when a batch was read, and that may hold keys at or below the
  * watermark: when they finish, the range (from, watermark] is read again for rows they wrote.
  */
+/** One batch: its records, whether it was full (more rows are likely waiting), and the bytes its rows took on the wire. */
+export interface FetchResult {
+  records: SourceRecord[];
+  full: boolean;
+  bytes: number;
+}
+
 interface Pending {
   /** order-key tuple (as query parameters) the pending range starts after; null = from the first row */
   from: string[] | null;
@@ -460,7 +467,7 @@ export class TableQuerier {
    * Reads the next batch. Returns the records and whether the batch was full (more rows are likely waiting).
    * The querier's position advances here; the runtime commits each record's offset once it is acknowledged.
    */
-  async fetch(client: pg.Client): Promise<{ records: SourceRecord[]; full: boolean }> {
+  async fetch(client: pg.Client): Promise<FetchResult> {
     this.#fetching++;
     try {
       return await this.#fetch(client);
@@ -469,7 +476,7 @@ export class TableQuerier {
     }
   }
 
-  async #fetch(client: pg.Client): Promise<{ records: SourceRecord[]; full: boolean }> {
+  async #fetch(client: pg.Client): Promise<FetchResult> {
     if (!this.#incremental) return this.#fetchBulk(client);
     const s = this.s;
     try {
@@ -548,7 +555,7 @@ export class TableQuerier {
         key = ki.map((i) => block.text(n - 1, i)!);
       }
       this.#pos = { key, pending };
-      return { records: out, full };
+      return { records: out, full, bytes: block.size };
     } catch (err) {
       // a portal whose batch was taken but not handed out must not go on past it: reopened from the position
       await this.release();
@@ -585,12 +592,12 @@ export class TableQuerier {
   }
 
   /** Bulk mode: the whole table through one portal (one snapshot), batch.max.rows at a time, so memory stays bounded. */
-  async #fetchBulk(client: pg.Client): Promise<{ records: SourceRecord[]; full: boolean }> {
+  async #fetchBulk(client: pg.Client): Promise<FetchResult> {
     try {
       const { block, full } = await this.#streamBlock(client, this.#sql.main, [], false, Infinity);
       const records: SourceRecord[] = new Array(block.count);
       for (let r = 0; r < block.count; r++) records[r] = this.#blockRecord(block, r, EMPTY_OFFSET);
-      return { records, full };
+      return { records, full, bytes: block.size };
     } catch (e) {
       await this.release();
       throw classifyPgError(e, `Reading ${this.label}`);

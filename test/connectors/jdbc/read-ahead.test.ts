@@ -25,11 +25,12 @@ after(async () => {
   await stopEmbeddedPg();
 });
 
-/** a table of `rows` rows and a task reading it in batches of 10 on a connection named `appName` */
-async function startTask(rows: number): Promise<{ task: SourceTask; appName: string; signal: AbortSignal }> {
+/** a table of `rows` rows (of `width` bytes, or short) and a task reading it in batches of 10 on a connection named `appName` */
+async function startTask(rows: number, width = 0): Promise<{ task: SourceTask; appName: string; signal: AbortSignal }> {
   const table = randomName('ra');
   await admin.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, v text NOT NULL)`);
-  await admin.query(`INSERT INTO ${table} (v) SELECT 'v' || g FROM generate_series(1, $1) g`, [rows]);
+  if (width) await admin.query(`INSERT INTO ${table} (v) SELECT repeat(md5(g::text), $2 / 32) FROM generate_series(1, $1) g`, [rows, width]);
+  else await admin.query(`INSERT INTO ${table} (v) SELECT 'v' || g FROM generate_series(1, $1) g`, [rows]);
   const appName = randomName('tributary_ra');
   const r = resolveConfig(jdbcSourcePlugin.spec, {
     'connection.url': `${target.jdbcUrl}${target.jdbcUrl.includes('?') ? '&' : '?'}ApplicationName=${appName}`,
@@ -88,5 +89,33 @@ test('a portal the runtime stops reading from is closed after a while (no open t
     assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i + 1), 'every row once, in order');
   } finally {
     await task.stop();
+  }
+});
+
+test('read-ahead is bounded by bytes: batches of wide rows are read one ahead, short ones two', async () => {
+  const settle = async (task: SourceTask, signal: AbortSignal) => {
+    await task.poll(signal);
+    await new Promise((r) => setTimeout(r, 500)); // let what was requested ahead arrive
+    return task.status!()['readAhead'] as { batches: number; bytes: number };
+  };
+  const narrow = await startTask(100);
+  try {
+    const ra = await settle(narrow.task, narrow.signal);
+    assert.equal(ra.batches, 2, 'short rows: READ_AHEAD batches ahead');
+  } finally {
+    await narrow.task.stop();
+  }
+  // 10 rows of 1 MiB: one batch holds more than the 8 MiB bound
+  const wide = await startTask(60, 1024 * 1024);
+  try {
+    const ra = await settle(wide.task, wide.signal);
+    assert.equal(ra.batches, 1, 'wide rows: one batch ahead');
+    assert.ok(ra.bytes > 10 * 1024 * 1024, `the batch ahead holds its rows (${ra.bytes} bytes)`);
+    // and every row still comes, in order
+    const got: number[] = [];
+    for (let i = 0; i < 10 && got.length < 60; i++) got.push(...ids(await wide.task.poll(wide.signal)));
+    assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => i + 11));
+  } finally {
+    await wide.task.stop();
   }
 });
