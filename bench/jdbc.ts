@@ -20,7 +20,9 @@ import { cpuAccount, formatTable, postmasterPid, type CpuAccount } from './commo
  *   n` per batch; bulk, `FETCH FORWARD n` from a cursor in a REPEATABLE READ transaction. These were the connector's
  *   own statements until it began to read its batches through one portal with the next Execute asked for ahead (one
  *   statement per bulk scan and per 16 incrementing batches); node-postgres has no such pipelined reads (pg-cursor
- *   waits for each batch before asking for the next), so the baseline keeps one round trip per batch.
+ *   waits for each batch before asking for the next), so the baseline keeps one round trip per batch. The driver
+ *   reads every column as text, its default; Tributary reads the timestamptz column in binary format, which costs
+ *   the server ~0.2 µs less per row (measured alone: 0.90 against 1.12 µs per row over three 1M-row passes).
  * - wire reader: Tributary's own row reader (row-reader.ts, on a node-postgres connection) issuing the driver's
  *   statements and leaving the rows as wire bytes — no string per field, nothing per row. Shown for context (the
  *   floor stays against node-postgres, the driver the connection is made with).

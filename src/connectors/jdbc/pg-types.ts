@@ -31,8 +31,8 @@ export interface ColumnCodec {
   /** the Decimal's scale (raw 'decimal') */
   scale?: number;
   /**
-   * The column may be read in binary format (BIN_TIMESTAMP, BIN_TIMESTAMPTZ): 8 bytes the server sends for less
-   * than its text costs it, and that become milliseconds without parsing (`timestampBinaryMs`).
+   * The column may be read in binary format (BIN_TIMESTAMP, BIN_TIMESTAMPTZ, BIN_DATE): 8 or 4 bytes the server
+   * sends for less than its text costs it, and that become milliseconds or days without parsing.
    */
   binary?: number | undefined;
 }
@@ -168,6 +168,7 @@ export function fastTimestampMs(text: string, localIsUtc: boolean): number {
 /** Result formats of a column read in binary (RowsRequest.binary): 0 is text. */
 export const BIN_TIMESTAMP = 1;
 export const BIN_TIMESTAMPTZ = 2;
+export const BIN_DATE = 3;
 
 /** 2000-01-01T00:00:00Z, PostgreSQL's epoch for binary timestamps, in epoch milliseconds */
 const PG_EPOCH_MS = 946_684_800_000;
@@ -231,6 +232,22 @@ export function timestampBinaryText(b: Uint8Array, s: number, withZone: boolean)
   if (us) out += '.' + String(us).padStart(6, '0').replace(/0+$/, '');
   if (withZone) out += '+00';
   return bc ? out + ' BC' : out;
+}
+
+/** Days since 1970-01-01 of a date in PostgreSQL's binary format at `b[s, s + 4)` (int32 days since 2000-01-01); NaN for ±infinity. */
+export function dateBinaryDays(b: Uint8Array, s: number): number {
+  const d = (b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!;
+  return d === 0x7fffffff || d === -0x80000000 ? NaN : d + PG_EPOCH_DAYS;
+}
+
+/** The text PostgreSQL outputs (DateStyle ISO) for the binary date at `b[s, s + 4)`: `YYYY-MM-DD[ BC]`, `infinity`, `-infinity`. */
+export function dateBinaryText(b: Uint8Array, s: number): string {
+  const d = (b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!;
+  if (d === 0x7fffffff) return 'infinity';
+  if (d === -0x80000000) return '-infinity';
+  const [y, mo, day] = civilFromDays(d + PG_EPOCH_DAYS);
+  const out = `${String(y <= 0 ? 1 - y : y).padStart(4, '0')}-${pad2(mo)}-${pad2(day)}`;
+  return y <= 0 ? out + ' BC' : out;
 }
 
 /**
@@ -357,7 +374,7 @@ export function codecFor(col: PgColumn, numericMapping: NumericMapping, timeZone
     case 'bytea':
       return { schema: Schemas.bytes(optional), parse: parseBytea };
     case 'date':
-      return { schema: Schemas.date(optional), parse: parseDateDays };
+      return { schema: Schemas.date(optional), parse: parseDateDays, binary: BIN_DATE };
     case 'time':
     case 'timetz':
       return { schema: Schemas.time(optional), parse: parseTimeMs };

@@ -9,13 +9,13 @@
  *
  * Messages (PostgreSQL frontend/backend protocol v3): simple query `Q`; or, for a prepared statement, `P` (once per
  * connection and name), `B`, `E`, `S`. Results are in text format — a field's bytes are PostgreSQL's text output —
- * except for the timestamp columns a request asks in binary (`RowsRequest.binary`); `RowBlock.text` gives those
- * fields as the text format would have sent them.
+ * except for the timestamp and date columns a request asks in binary (`RowsRequest.binary`); `RowBlock.text` gives
+ * those fields as the text format would have sent them.
  */
 import type pg from 'pg';
 import type { Socket } from 'node:net';
 import { smallUnscaledAscii } from '../../converters/json-bytes.js';
-import { BIN_TIMESTAMPTZ, timestampBinaryText } from './pg-types.js';
+import { BIN_DATE, BIN_TIMESTAMPTZ, dateBinaryText, timestampBinaryText } from './pg-types.js';
 
 /** Rows of one result as PostgreSQL sent them: DataRow payloads (`int16 count`, then per field `int32 len`, bytes). */
 export class RowBlock {
@@ -74,7 +74,8 @@ export class RowBlock {
   /** the text of field `f` whose `len` bytes are at `p` */
   #fieldText(f: number, p: number, len: number): string {
     const bin = this.binary !== null ? this.binary[f]! : 0;
-    if (bin !== 0 && len === 8) return timestampBinaryText(this.buf, p, bin === BIN_TIMESTAMPTZ);
+    if (bin === BIN_DATE) return dateBinaryText(this.buf, p);
+    if (bin !== 0) return timestampBinaryText(this.buf, p, bin === BIN_TIMESTAMPTZ);
     return this.buf.toString('utf8', p, p + len);
   }
 
@@ -229,7 +230,7 @@ export interface RowsRequest {
   /** every row must have this many fields */
   fields: number;
   /**
-   * Per result column, 0 for text or the binary format it is asked in (BIN_TIMESTAMP, BIN_TIMESTAMPTZ of pg-types;
+   * Per result column, 0 for text or the binary format it is asked in (BIN_TIMESTAMP, BIN_TIMESTAMPTZ, BIN_DATE of pg-types;
    * one entry per column the statement returns). Named statements only: a simple query reads all in text.
    */
   binary?: Uint8Array;

@@ -1,14 +1,15 @@
 /**
  * A row's struct value kept as the row's wire bytes (a `RawStruct`, see sdk/record.ts): the JSON converter writes it
- * straight from those bytes — integers and plain ASCII text are copied, timestamps become milliseconds without a
- * string in between, decimals of up to 15 digits go from their digits to the converter's unscaled-value writer —
- * and anything else (dates, escapes, non-ASCII text, NULLs, larger decimals) goes through the column's codec and
- * the converter's own writer for that field, so the bytes equal the JSON of `materialize()`.
+ * straight from those bytes — integers and plain ASCII text are copied, timestamps (text or binary) become
+ * milliseconds and binary dates days without a string in between, decimals of up to 15 digits go from their digits
+ * to the converter's unscaled-value writer — and anything else (escapes, non-ASCII text, NULLs, larger decimals,
+ * ±infinity) goes through the column's codec and the converter's own writer for that field, so the bytes equal the
+ * JSON of `materialize()`.
  */
 import { smallUnscaledAscii, writeSafeInt } from '../../converters/json-bytes.js';
 import type { JsonFieldKit, RawStruct } from '../../sdk/record.js';
 import type { Schema } from '../../sdk/schema.js';
-import { BIN_TIMESTAMPTZ, timestampBinaryMs, timestampBinaryText, timestampMsAscii, type ColumnCodec } from './pg-types.js';
+import { BIN_DATE, BIN_TIMESTAMPTZ, dateBinaryDays, dateBinaryText, timestampBinaryMs, timestampBinaryText, timestampMsAscii, type ColumnCodec } from './pg-types.js';
 import type { RowBlock } from './row-reader.js';
 
 /** Not written from the bytes: take the codec and the converter's field writer. */
@@ -24,6 +25,8 @@ const TS_UTC = 4;
 const DEC = 5;
 /** a timestamp read in binary (UTC) → epoch milliseconds; `timestampBinaryText` for the codec when out of range */
 const TS_BIN = 6;
+/** a date read in binary → days since the epoch; `dateBinaryText` for the codec for ±infinity */
+const DATE_BIN = 7;
 
 /** What every row of one query shares: schema, codecs, and how each column's bytes map to JSON. */
 export class RowShape {
@@ -44,7 +47,7 @@ export class RowShape {
   ) {
     this.parsers = codecs.map((c) => c.parse);
     this.binary = Uint8Array.from(codecs, (_, i) => binary?.[i] ?? 0);
-    this.kinds = Uint8Array.from(codecs.map((c, i) => (this.binary[i] ? TS_BIN : c.raw === 'int' ? INT : c.raw === 'text' ? TEXT : c.raw === 'timestamp' ? TS : c.raw === 'timestamp-utc' ? TS_UTC : c.raw === 'decimal' ? DEC : OTHER)));
+    this.kinds = Uint8Array.from(codecs.map((c, i) => (this.binary[i] === BIN_DATE ? DATE_BIN : this.binary[i] ? TS_BIN : c.raw === 'int' ? INT : c.raw === 'text' ? TEXT : c.raw === 'timestamp' ? TS : c.raw === 'timestamp-utc' ? TS_UTC : c.raw === 'decimal' ? DEC : OTHER)));
     this.scales = Int32Array.from(codecs.map((c) => (c.raw === 'decimal' ? (c.scale ?? -1) : -1)));
   }
 
@@ -121,6 +124,11 @@ export class RowShape {
           w = ms === ms ? writeSafeInt(ms, b, p, e) : kit.field(i, this.parsers[i]!(timestampBinaryText(src, s, this.binary[i] === BIN_TIMESTAMPTZ)), b, p, e);
           break;
         }
+        case DATE_BIN: {
+          const days = len === 4 ? dateBinaryDays(src, s) : NaN;
+          w = days === days ? writeSafeInt(days, b, p, e) : kit.field(i, this.parsers[i]!(dateBinaryText(src, s)), b, p, e);
+          break;
+        }
       }
       if (w === -2) w = kit.field(i, this.parsers[i]!(src.toString('utf8', s, q)), b, p, e);
       if (w < 0) return -1;
@@ -166,6 +174,9 @@ function generateRowWriter(shape: RowShape, kit: JsonFieldKit): RowJsonWriter | 
       case TS_BIN:
         body += `    { const ms = len === 8 ? tsBinMs(src, s) : NaN; w = ms === ms ? writeInt(ms, b, p, e) : field(${i}, parse${i}(tsBinText(src, s, ${binary[i] === BIN_TIMESTAMPTZ})), b, p, e); }\n`;
         break;
+      case DATE_BIN:
+        body += `    { const days = len === 4 ? dateDays(src, s) : NaN; w = days === days ? writeInt(days, b, p, e) : field(${i}, parse${i}(dateText(src, s)), b, p, e); }\n`;
+        break;
       case DEC:
         body += decimals[i]
           ? `    w = -2;\n    { const u = unscaled(src, s, q, ${scales[i]}); if (u === u) w = dec${i}(u, b, p, e); }\n`
@@ -177,10 +188,10 @@ function generateRowWriter(shape: RowShape, kit: JsonFieldKit): RowJsonWriter | 
     body += `    if (w === -2) w = field(${i}, parse${i}(src.toString('utf8', s, q)), b, p, e);\n    if (w < 0) return -1;\n    p = w;\n  }\n`;
   }
   body += '  if (p + 1 > e) return -1;\n  b[p] = 0x7d;\n  return p + 1;\n};';
-  const names = ['field', 'copyInteger', 'copyAsciiString', 'viewOf', 'tsMs', 'tsBinMs', 'tsBinText', 'writeInt', 'unscaled', ...parsers.map((_, i) => 'parse' + i), ...decimals.map((_, i) => 'dec' + i)];
+  const names = ['field', 'copyInteger', 'copyAsciiString', 'viewOf', 'tsMs', 'tsBinMs', 'tsBinText', 'dateDays', 'dateText', 'writeInt', 'unscaled', ...parsers.map((_, i) => 'parse' + i), ...decimals.map((_, i) => 'dec' + i)];
   const field = (i: number, v: unknown, b: Buffer, p: number, e: number) => kit.field(i, v, b, p, e);
   try {
-    return new Function(...names, body)(field, copyInteger, copyAsciiString, viewOf, timestampMsAscii, timestampBinaryMs, timestampBinaryText, writeSafeInt, smallUnscaledAscii, ...parsers, ...decimals) as RowJsonWriter;
+    return new Function(...names, body)(field, copyInteger, copyAsciiString, viewOf, timestampMsAscii, timestampBinaryMs, timestampBinaryText, dateBinaryDays, dateBinaryText, writeSafeInt, smallUnscaledAscii, ...parsers, ...decimals) as RowJsonWriter;
   } catch {
     return null; // e.g. --disallow-code-generation-from-strings
   }

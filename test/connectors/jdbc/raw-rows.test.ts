@@ -56,7 +56,7 @@ describe('raw rows', () => {
         const cols = meta.columns.map((c: PgColumn) => `"${c.name.replaceAll('"', '""')}"`).join(', ');
         // as a simple query (all text), and as the querier reads: a prepared statement, timestamps in binary
         const binary = Uint8Array.from(codecs, (c) => c.binary ?? 0);
-        assert.equal(binary.filter((x) => x).length, tz === 'UTC' ? 2 : 1, 'timestamptz always, timestamp when db.timezone is UTC');
+        assert.equal(binary.filter((x) => x).length, tz === 'UTC' ? 3 : 2, 'date and timestamptz always, timestamp when db.timezone is UTC');
         for (const named of [false, true]) {
         const shape = new RowShape(schema, codecs, toValue, named ? binary : undefined);
         const text = `SELECT ${cols} FROM ${table} ORDER BY id`;
@@ -85,9 +85,9 @@ describe('raw rows', () => {
     }
   });
 
-  test('timestamps read in binary: their text equals the server text and their JSON the JSON of that text, at every edge (BC, ±infinity, far years, microseconds)', async () => {
+  test('timestamps and dates read in binary: their text equals the server text and their JSON the JSON of that text, at every edge (BC, ±infinity, far years, microseconds)', async () => {
     const table = randomName('tsbin');
-    await client.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, ts timestamp, tstz timestamptz)`);
+    await client.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, ts timestamp, tstz timestamptz, d date)`);
     const values = [
       '2000-01-01 00:00:00', '1999-12-31 23:59:59.999999', '1970-01-01 00:00:00', '1969-12-31 23:59:59.9995', '1969-12-31 23:59:59.000001',
       '2024-02-29 12:34:56.5', '2024-02-29 12:34:56.05', '2024-02-29 12:34:56.000100', '1900-03-01 00:00:00.123', '1600-02-29 23:59:59.999',
@@ -95,32 +95,57 @@ describe('raw rows', () => {
       '2286-01-01 00:00:00.001', '1713-12-31 23:59:59.999999', '9999-12-31 23:59:59.999999', '10000-01-01 00:00:00', '275000-12-31 23:59:59.999999',
       '0001-01-01 00:00:00', '0001-12-31 23:59:59.5 BC', '0044-03-15 12:00:00 BC', '4713-01-01 00:00:00 BC', 'infinity', '-infinity',
     ];
-    for (const v of values) await client.query(`INSERT INTO ${table} (ts, tstz) VALUES ($1::timestamp, $1::timestamp AT TIME ZONE 'UTC')`, [v]);
-    await client.query(`INSERT INTO ${table} (ts, tstz) VALUES (NULL, NULL)`);
+    // the date column: the timestamp's date, but ±infinity only in the last rows (a Connect Date cannot hold them:
+    // both paths fail alike, checked below) and years beyond JavaScript's Date range (the text path's limit) cut
+    for (const v of values) {
+      await client.query(`INSERT INTO ${table} (ts, tstz, d) VALUES ($1::timestamp, $1::timestamp AT TIME ZONE 'UTC', CASE WHEN $2::text LIKE '%infinity' OR $2::text LIKE '275000%' THEN NULL ELSE $1::timestamp::date END)`, [v, v]);
+    }
+    await client.query(`INSERT INTO ${table} (ts, tstz, d) VALUES (NULL, NULL, '1999-12-31'), (NULL, NULL, '2000-01-01'), (NULL, NULL, '5874897-12-31'), (NULL, NULL, NULL)`);
+    const dt = randomName('dinf');
+    await client.query(`CREATE TABLE ${dt} AS SELECT 'infinity'::date AS d UNION ALL SELECT '-infinity'::date`);
     const meta = await tableMeta(client, { schema: 'public', table });
     const codecs = meta.columns.map((c: PgColumn) => codecFor(c, 'none', 'UTC'));
     const binary = Uint8Array.from(codecs, (c) => c.binary ?? 0);
-    assert.deepEqual([...binary], [0, 1, 2]);
+    assert.deepEqual([...binary], [0, 1, 2, 3]);
     const schema = Schemas.struct(meta.columns.map((c: PgColumn, i: number) => ({ name: c.name, schema: codecs[i]!.schema })), table);
     const toValue = rowToValue(meta.columns.map((c: PgColumn) => c.name), codecs.map((c) => c.parse));
     const shape = new RowShape(schema, codecs, toValue, binary);
-    const text = `SELECT id, ts, tstz FROM ${table} ORDER BY id`;
-    const block = await readRows(client, { name: randomName('stmt'), text, fields: 3, binary });
+    const text = `SELECT id, ts, tstz, d FROM ${table} ORDER BY id`;
+    const block = await readRows(client, { name: randomName('stmt'), text, fields: 4, binary });
     const viaPg = await client.query({ text, rowMode: 'array' });
-    assert.equal(block.count, values.length + 1);
+    assert.equal(block.count, values.length + 4);
     const conv = new JsonConverter();
     conv.configure({} as never, false);
     for (let r = 0; r < block.count; r++) {
       const want = viaPg.rows[r] as Array<string | null>;
       assert.equal(block.text(r, 1), want[1], `row ${r} (${values[r]}): timestamp text`);
       assert.equal(block.text(r, 2), want[2], `row ${r} (${values[r]}): timestamptz text`);
+      assert.equal(block.text(r, 3), want[3], `row ${r} (${values[r]}): date text`);
       assert.ok(Number.isNaN(block.smallInt(r, 1)), 'a binary field is never read as an integer');
+      if (want[3] === '5874897-12-31') {
+        // beyond JavaScript's Date: the text path gives up (NaN), the binary one has the exact day count
+        assert.throws(() => conv.fromConnectData(table, schema, toValue(want)), /Invalid value for Date/);
+        const fast = JSON.parse(conv.fromRawStruct(table, schema, new RowValue(shape, block, r))!.toString('utf8'));
+        const days = (await client.query(`SELECT ('5874897-12-31'::date - '1970-01-01'::date)::int AS n`)).rows[0].n;
+        assert.equal(fast.payload.d, Number(days));
+        continue;
+      }
       const slow = conv.fromConnectData(table, schema, toValue(want));
       for (const generate of [true, false]) {
         shape.generate = generate;
         const fast = conv.fromRawStruct(table, schema, new RowValue(shape, block, r));
         assert.equal(fast?.toString('utf8'), slow?.toString('utf8'), `row ${r} (${values[r]}) generated ${generate}`);
       }
+    }
+    // ±infinity dates: no Connect Date holds them; the binary path fails as the text path does
+    const dMeta = await tableMeta(client, { schema: 'public', table: dt });
+    const dCodecs = dMeta.columns.map((c: PgColumn) => codecFor(c, 'none', 'UTC'));
+    const dSchema = Schemas.struct([{ name: 'd', schema: dCodecs[0]!.schema }], dt);
+    const dShape = new RowShape(dSchema, dCodecs, rowToValue(['d'], dCodecs.map((c) => c.parse)), Uint8Array.of(3));
+    const dBlock = await readRows(client, { name: randomName('stmt'), text: `SELECT d FROM ${dt}`, fields: 1, binary: Uint8Array.of(3) });
+    assert.deepEqual([dBlock.text(0, 0), dBlock.text(1, 0)], ['infinity', '-infinity']);
+    for (let r = 0; r < 2; r++) {
+      assert.throws(() => conv.fromRawStruct(dt, dSchema, new RowValue(dShape, dBlock, r)), /cannot be represented as a Connect Date/);
     }
   });
 
