@@ -1,5 +1,6 @@
 import { Schemas, type Schema } from '../../sdk/schema.js';
 import { TributaryError } from '../../sdk/errors.js';
+import { civilFromDays, daysFromCivil } from '../postgres/calendar.js';
 
 /** PostgreSQL column metadata as read from pg_attribute/pg_type (or a result's field description). */
 export interface PgColumn {
@@ -106,16 +107,6 @@ function zoneFormatter(tz: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  if (m <= 2) y -= 1;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
 /** `digits` of ASCII bytes `b[a, z)`. */
 function asciiDigits(b: Uint8Array, a: number, z: number): number {
   let n = 0;
@@ -188,19 +179,6 @@ export function timestampBinaryMs(b: Uint8Array, s: number): number {
   const us = hi * 4294967296 + lo;
   const r = us % 1000;
   return (us - r) / 1000 - (r < 0 ? 1 : 0) + PG_EPOCH_MS;
-}
-
-/** Proleptic Gregorian year, month, day of a count of days since 1970-01-01 (H. Hinnant's civil_from_days). */
-function civilFromDays(days: number): [number, number, number] {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
 }
 
 const pad2 = (n: number) => (n < 10 ? '0' : '') + n;

@@ -4,6 +4,7 @@
  * IntervalStyle=iso_8601 and extra_float_digits=3, so every format below is fixed.
  */
 import type { Schema } from '../../sdk/schema.js';
+import { civilFromDays, daysFromCivil } from './calendar.js';
 
 export type DecimalMode = 'precise' | 'double' | 'string';
 export type TimePrecisionMode = 'adaptive' | 'adaptive_time_microseconds' | 'connect';
@@ -76,16 +77,6 @@ function parseFloat(t: string): number {
     case '-Infinity': return -Infinity;
     default: return +t;
   }
-}
-
-/** days from 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's days_from_civil) */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
 }
 
 function digits(t: string, a: number, b: number): number {
@@ -170,19 +161,6 @@ function fracText(us: number): string {
   let f = pad(us, 6);
   while (f.endsWith('0')) f = f.slice(0, -1);
   return '.' + f;
-}
-
-/** days since 1970-01-01 → proleptic Gregorian [year (astronomical), month, day] (Hinnant's civil_from_days) */
-function civilFromDays(z: number): [number, number, number] {
-  z += 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
 }
 
 /** java.time's ISO year: at least 4 digits, '-' before years below 0, '+' before years beyond 9999 */
