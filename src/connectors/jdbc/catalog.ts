@@ -49,7 +49,7 @@ export async function tableMeta(client: pg.Client, t: TableRef): Promise<TableMe
   const r = await client.query({
     text: `SELECT a.attname, a.atttypid::int, t.typname, t.typtype, t.typcategory, a.atttypmod, a.attnotnull,
                   bt.typname AS basetype, a.attidentity::text,
-                  coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false) AS serial
+                  coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false) AS serial, bt.oid::int AS baseoid
              FROM pg_attribute a
              JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
              JOIN pg_type t ON t.oid = a.atttypid
@@ -65,7 +65,7 @@ export async function tableMeta(client: pg.Client, t: TableRef): Promise<TableMe
   }
   let autoIncrement: string | null = null;
   const columns = (r.rows as unknown[][]).map((row) => {
-    const [name, oid, typname, typtype, typcat, typmod, notnull, basetype, identity, serial] = row as [string, string, string, string, string, string, string, string | null, string, string];
+    const [name, oid, typname, typtype, typcat, typmod, notnull, basetype, identity, serial, baseoid] = row as [string, string, string, string, string, string, string, string | null, string, string, string | null];
     const col: PgColumn = {
       name,
       typeOid: Number(oid),
@@ -76,6 +76,7 @@ export async function tableMeta(client: pg.Client, t: TableRef): Promise<TableMe
       notNull: notnull === 't' || notnull === 'true',
     };
     if (basetype) col.baseTypeName = basetype;
+    if (baseoid) col.baseTypeOid = Number(baseoid);
     if (autoIncrement === null && ((identity && identity !== '') || serial === 't' || serial === 'true')) autoIncrement = name;
     return col;
   });

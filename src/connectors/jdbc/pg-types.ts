@@ -14,6 +14,8 @@ export interface PgColumn {
   notNull: boolean;
   /** for domains: the base type's name */
   baseTypeName?: string;
+  /** for domains: the base type's OID */
+  baseTypeOid?: number;
 }
 
 export type NumericMapping = 'none' | 'precision_only' | 'best_fit' | 'best_fit_eager_double';
@@ -156,6 +158,16 @@ export function fastTimestampMs(text: string, localIsUtc: boolean): number {
   return timestampMsAscii(tsScratch, 0, n, localIsUtc);
 }
 
+/**
+ * A field asked in binary whose length is not its type's: the column is not of the type it had when the connector
+ * read the table's columns (ALTER COLUMN … TYPE since), and its bytes cannot be read as that type.
+ */
+function binaryFieldError(type: string, len: number, expected: number): TributaryError {
+  return new TributaryError('source.query', `A ${type} column read in binary format sent ${len} bytes, not ${expected}: its type changed since the connector read the table's columns`, {
+    hint: 'restart the connector (RESTART CONNECTOR) so that it reads the columns again',
+  });
+}
+
 /** Result formats of a column read in binary (RowsRequest.binary): 0 is text. */
 export const BIN_TIMESTAMP = 1;
 export const BIN_TIMESTAMPTZ = 2;
@@ -189,7 +201,8 @@ const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
  * for years before 1; `infinity`, `-infinity`. Every consumer of a column's text (offsets, transforms, other
  * converters) sees what the text format would have sent.
  */
-export function timestampBinaryText(b: Uint8Array, s: number, withZone: boolean): string {
+export function timestampBinaryText(b: Uint8Array, s: number, len: number, withZone: boolean): string {
+  if (len !== 8) throw binaryFieldError(withZone ? 'timestamptz' : 'timestamp', len, 8);
   const v = Buffer.from(b.buffer, b.byteOffset + s, 8).readBigInt64BE(0);
   if (v === 0x7fffffffffffffffn) return 'infinity';
   if (v === -0x8000000000000000n) return '-infinity';
@@ -219,7 +232,8 @@ export function dateBinaryDays(b: Uint8Array, s: number): number {
 }
 
 /** The text PostgreSQL outputs (DateStyle ISO) for the binary date at `b[s, s + 4)`: `YYYY-MM-DD[ BC]`, `infinity`, `-infinity`. */
-export function dateBinaryText(b: Uint8Array, s: number): string {
+export function dateBinaryText(b: Uint8Array, s: number, len: number): string {
+  if (len !== 4) throw binaryFieldError('date', len, 4);
   const d = (b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!;
   if (d === 0x7fffffff) return 'infinity';
   if (d === -0x80000000) return '-infinity';
@@ -264,9 +278,8 @@ function parseDateDays(text: string): number {
   }
   const m = /^(\d{4,})-(\d\d)-(\d\d)( BC)?$/.exec(text);
   if (!m) throw new TributaryError('source.query', `Cannot parse date '${text}'`);
-  const d = new Date(0);
-  d.setUTCFullYear(m[4] ? 1 - Number(m[1]) : Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  return Math.floor(d.getTime() / MS_PER_DAY);
+  // exact for every date PostgreSQL holds (JavaScript's Date ends at ±275760 years)
+  return daysFromCivil(m[4] ? 1 - Number(m[1]) : Number(m[1]), Number(m[2]), Number(m[3]));
 }
 
 function parseTimeMs(text: string): number {
@@ -304,6 +317,18 @@ function numericDecimal(scale: number) {
     }
     return text;
   };
+}
+
+const OID_DATE = 1082;
+const OID_TIMESTAMP = 1114;
+const OID_TIMESTAMPTZ = 1184;
+
+/**
+ * Whether the column (a domain: its base type) is the built-in type of that OID: only those are read in binary (a
+ * user type may share a built-in's name in another schema; its bytes are not the built-in's).
+ */
+function builtin(col: PgColumn, oid: number): boolean {
+  return (col.typeType === 'd' ? col.baseTypeOid : col.typeOid) === oid;
 }
 
 /**
@@ -352,7 +377,7 @@ export function codecFor(col: PgColumn, numericMapping: NumericMapping, timeZone
     case 'bytea':
       return { schema: Schemas.bytes(optional), parse: parseBytea };
     case 'date':
-      return { schema: Schemas.date(optional), parse: parseDateDays, binary: BIN_DATE };
+      return { schema: Schemas.date(optional), parse: parseDateDays, binary: builtin(col, OID_DATE) ? BIN_DATE : undefined };
     case 'time':
     case 'timetz':
       return { schema: Schemas.time(optional), parse: parseTimeMs };
@@ -363,7 +388,7 @@ export function codecFor(col: PgColumn, numericMapping: NumericMapping, timeZone
         schema: Schemas.timestamp(optional),
         raw: localIsUtc ? 'timestamp-utc' : 'timestamp',
         // binary: an instant for timestamptz; a timestamp's wall time only maps to one as it stands in UTC
-        binary: t === 'timestamptz' ? BIN_TIMESTAMPTZ : localIsUtc ? BIN_TIMESTAMP : undefined,
+        binary: !builtin(col, t === 'timestamptz' ? OID_TIMESTAMPTZ : OID_TIMESTAMP) ? undefined : t === 'timestamptz' ? BIN_TIMESTAMPTZ : localIsUtc ? BIN_TIMESTAMP : undefined,
         parse: (s) => {
           const fast = fastTimestampMs(s, localIsUtc);
           if (fast === fast) return fast;

@@ -74,8 +74,8 @@ export class RowBlock {
   /** the text of field `f` whose `len` bytes are at `p` */
   #fieldText(f: number, p: number, len: number): string {
     const bin = this.binary !== null ? this.binary[f]! : 0;
-    if (bin === BIN_DATE) return dateBinaryText(this.buf, p);
-    if (bin !== 0) return timestampBinaryText(this.buf, p, bin === BIN_TIMESTAMPTZ);
+    if (bin === BIN_DATE) return dateBinaryText(this.buf, p, len);
+    if (bin !== 0) return timestampBinaryText(this.buf, p, len, bin === BIN_TIMESTAMPTZ);
     return this.buf.toString('utf8', p, p + len);
   }
 

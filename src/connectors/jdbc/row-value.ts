@@ -121,12 +121,12 @@ export class RowShape {
         }
         case TS_BIN: {
           const ms = len === 8 ? timestampBinaryMs(src, s) : NaN;
-          w = ms === ms ? writeSafeInt(ms, b, p, e) : kit.field(i, this.parsers[i]!(timestampBinaryText(src, s, this.binary[i] === BIN_TIMESTAMPTZ)), b, p, e);
+          w = ms === ms ? writeSafeInt(ms, b, p, e) : kit.field(i, this.parsers[i]!(timestampBinaryText(src, s, len, this.binary[i] === BIN_TIMESTAMPTZ)), b, p, e);
           break;
         }
         case DATE_BIN: {
           const days = len === 4 ? dateBinaryDays(src, s) : NaN;
-          w = days === days ? writeSafeInt(days, b, p, e) : kit.field(i, this.parsers[i]!(dateBinaryText(src, s)), b, p, e);
+          w = days === days ? writeSafeInt(days, b, p, e) : kit.field(i, this.parsers[i]!(dateBinaryText(src, s, len)), b, p, e);
           break;
         }
       }
@@ -172,10 +172,10 @@ function generateRowWriter(shape: RowShape, kit: JsonFieldKit): RowJsonWriter | 
         body += `    w = -2;\n    { const ms = tsMs(src, s, q, ${kinds[i] === TS_UTC}); if (ms === ms) w = writeInt(ms, b, p, e); }\n`;
         break;
       case TS_BIN:
-        body += `    { const ms = len === 8 ? tsBinMs(src, s) : NaN; w = ms === ms ? writeInt(ms, b, p, e) : field(${i}, parse${i}(tsBinText(src, s, ${binary[i] === BIN_TIMESTAMPTZ})), b, p, e); }\n`;
+        body += `    { const ms = len === 8 ? tsBinMs(src, s) : NaN; w = ms === ms ? writeInt(ms, b, p, e) : field(${i}, parse${i}(tsBinText(src, s, len, ${binary[i] === BIN_TIMESTAMPTZ})), b, p, e); }\n`;
         break;
       case DATE_BIN:
-        body += `    { const days = len === 4 ? dateDays(src, s) : NaN; w = days === days ? writeInt(days, b, p, e) : field(${i}, parse${i}(dateText(src, s)), b, p, e); }\n`;
+        body += `    { const days = len === 4 ? dateDays(src, s) : NaN; w = days === days ? writeInt(days, b, p, e) : field(${i}, parse${i}(dateText(src, s, len)), b, p, e); }\n`;
         break;
       case DEC:
         body += decimals[i]
