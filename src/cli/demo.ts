@@ -8,8 +8,9 @@ import { executeScript } from '../commands/sql.js';
 import { printTopic } from '../commands/index.js';
 import { renderEntity } from '../sql/entities.js';
 import { renderPrintHeader, renderPrintedRecord } from '../sql/render.js';
-import { startEmbeddedPostgres, freePort } from '../connectors/embedded-postgres/index.js';
+import { startEmbeddedPostgres, freePort, takeOverStopSignals } from '../connectors/embedded-postgres/index.js';
 import { flagString, parseArgs } from './args.js';
+import { onStopSignal } from './signals.js';
 
 const CITIES = ['Amsterdam', 'Berlin', 'Cairo', 'Delhi', 'Edinburgh', 'Florence', 'Geneva', 'Hanoi', 'Istanbul', 'Jakarta', 'Kyoto', 'Lima', 'Madrid', 'Nairobi', 'Oslo', 'Prague', 'Quito', 'Reykjavik', 'Santiago', 'Tunis'];
 
@@ -63,14 +64,14 @@ export async function runDemo(argv: string[]): Promise<number> {
   }, 1000);
 
   say(`PRINT 'postgres_cities' FROM BEGINNING;  (a new city is inserted every second; Ctrl-C to stop)\n`);
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
+  // the demo stops its PostgreSQL itself, after Tributary (the package's own handlers would exit mid-stop)
+  takeOverStopSignals();
+  const stopped = new Promise<void>((resolve) =>
+    onStopSignal(() => {
       ac.abort();
       resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+    }),
+  );
   // wait until the connector created the topic
   while (!ac.signal.aborted && !(await app.platform.listTopics()).some((t) => t.name === 'postgres_cities')) await new Promise((r) => setTimeout(r, 200));
   const printing = ac.signal.aborted

@@ -3,6 +3,7 @@ import { startApp } from '../server/app.js';
 import { createLogger } from '../runtime/logger.js';
 import { flagString, parseArgs } from './args.js';
 import { readProperties } from './properties.js';
+import { onStopSignal } from './signals.js';
 import { createPlatform } from './platform.js';
 
 /**
@@ -42,18 +43,10 @@ export async function runServer(argv: string[]): Promise<number> {
   logger.info('tributary worker started', { url: app.url, dataDir, platform: app.platform.kind });
   process.stdout.write(`Tributary listening on ${app.url} (data dir ${dataDir}, platform ${app.platform.kind})\n`);
   await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (sig: string) => {
-      if (stopping) {
-        process.stderr.write('forced exit\n');
-        process.exit(130);
-      }
-      stopping = true;
+    onStopSignal((sig) => {
       logger.info('shutting down', { signal: sig });
       void app.close().finally(resolve);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    });
   });
   return 0;
 }

