@@ -149,3 +149,54 @@ test('tributary server refuses a TRIBUTARY_HEAP_GROWING_PERCENT that is not a wh
   assert.equal(big.code, 1);
   assert.match(big.out, /got '1e3'/);
 });
+
+test('SIGTERM stops the server gracefully: the offsets of every acknowledged row are committed, so a restart replays nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tributary-graceful-'));
+  const table = randomName('graceful');
+  const c = await pg.client();
+  let server: ServerProcess | null = null;
+  const ids = async (): Promise<number[]> => {
+    const log = await createEmbeddedLog({ dir: join(dir, 'log'), readOnly: true });
+    try {
+      if (!(await log.describeTopic(`g_${table}`))) return [];
+      const out: number[] = [];
+      for (let off = 0; ; ) {
+        const batch = await log.readPartition(`g_${table}`, 0, off, 5000);
+        if (!batch.length) break;
+        for (const r of batch) out.push(JSON.parse(r.value!.toString()).payload.id);
+        off += batch.length;
+      }
+      return out;
+    } finally {
+      await log.close();
+    }
+  };
+  try {
+    await c.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, name text NOT NULL)`);
+    await c.query(`INSERT INTO ${table} (name) SELECT 'row ' || g FROM generate_series(1, 20) g`);
+    server = await startServerProcess(dir);
+    // offsets are committed on the hour or at a graceful stop: only the stop can have committed the later rows
+    const created = await runCli(['sql', '--server', server.url, '-e', `CREATE SOURCE CONNECTOR G WITH ('connector.class'='jdbc', 'connection.url'='${pg.jdbcUrl}',
+      'connection.user'='postgres', 'connection.password'='postgres', 'mode'='incrementing', 'incrementing.column.name'='id', 'topic.prefix'='g_',
+      'table.whitelist'='${table}', 'poll.interval.ms'='200', 'offset.flush.interval.ms'='3600000');`]);
+    assert.equal(created.code, 0, created.out);
+    await waitFor(async () => ((await ids()).length >= 20 ? true : null), 'the first 20 rows');
+    await c.query(`INSERT INTO ${table} (name) SELECT 'row ' || g FROM generate_series(21, 50) g`);
+    await waitFor(async () => ((await ids()).length >= 50 ? true : null), '50 rows');
+    const exit = new Promise<number | null>((r) => server!.child.once('exit', (code) => r(code)));
+    server.child.kill('SIGTERM');
+    assert.equal(await exit, 0, server.output());
+    server = await startServerProcess(dir, { port: server.port });
+    await c.query(`INSERT INTO ${table} (name) VALUES ('row 51')`);
+    const got = await waitFor(async () => {
+      const x = await ids();
+      return x.includes(51) ? x : null;
+    }, 'row 51 after the restart', 30_000);
+    assert.deepEqual(got, Array.from({ length: 51 }, (_, i) => i + 1), 'every row once: nothing replayed after the graceful stop');
+  } finally {
+    await server?.kill('SIGTERM');
+    await c.query(`DROP TABLE IF EXISTS ${table}`);
+    await c.end();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
