@@ -20,16 +20,16 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** ids in the topic, read from the log files as another process would */
-async function idsInTopic(topic: string): Promise<number[]> {
-  const log = await createEmbeddedLog({ dir: join(dataDir, 'log'), readOnly: true });
+/** ids (payload field `field`) in the topic of the data directory `dir`, read from the log files as another process would */
+async function idsInTopic(topic: string, dir = dataDir, field = 'city_id'): Promise<number[]> {
+  const log = await createEmbeddedLog({ dir: join(dir, 'log'), readOnly: true });
   try {
     if (!(await log.describeTopic(topic))) return [];
     const out: number[] = [];
     for (let off = 0; ; ) {
       const batch = await log.readPartition(topic, 0, off, 5000);
       if (!batch.length) break;
-      for (const r of batch) out.push(JSON.parse(r.value!.toString()).payload.city_id);
+      for (const r of batch) out.push(JSON.parse(r.value!.toString()).payload[field]);
       off += batch.length;
     }
     return out;
@@ -155,22 +155,7 @@ test('SIGTERM stops the server gracefully: the offsets of every acknowledged row
   const table = randomName('graceful');
   const c = await pg.client();
   let server: ServerProcess | null = null;
-  const ids = async (): Promise<number[]> => {
-    const log = await createEmbeddedLog({ dir: join(dir, 'log'), readOnly: true });
-    try {
-      if (!(await log.describeTopic(`g_${table}`))) return [];
-      const out: number[] = [];
-      for (let off = 0; ; ) {
-        const batch = await log.readPartition(`g_${table}`, 0, off, 5000);
-        if (!batch.length) break;
-        for (const r of batch) out.push(JSON.parse(r.value!.toString()).payload.id);
-        off += batch.length;
-      }
-      return out;
-    } finally {
-      await log.close();
-    }
-  };
+  const ids = () => idsInTopic(`g_${table}`, dir, 'id');
   try {
     await c.query(`CREATE TABLE ${table} (id serial PRIMARY KEY, name text NOT NULL)`);
     await c.query(`INSERT INTO ${table} (name) SELECT 'row ' || g FROM generate_series(1, 20) g`);

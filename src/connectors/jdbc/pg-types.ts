@@ -185,15 +185,26 @@ const PG_EPOCH_DAYS = 10_957;
  * takes the text path, `timestampBinaryText`).
  */
 export function timestampBinaryMs(b: Uint8Array, s: number): number {
-  const hi = (b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!;
+  const hi = int32At(b, s);
   if (hi >= 0x200000 || hi < -0x200000) return NaN;
-  const lo = ((b[s + 4]! << 24) | (b[s + 5]! << 16) | (b[s + 6]! << 8) | b[s + 7]!) >>> 0;
+  const lo = int32At(b, s + 4) >>> 0;
   const us = hi * 4294967296 + lo;
   const r = us % 1000;
   return (us - r) / 1000 - (r < 0 ? 1 : 0) + PG_EPOCH_MS;
 }
 
+/** the big-endian int32 at `b[s, s + 4)` */
+function int32At(b: Uint8Array, s: number): number {
+  return (b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!;
+}
+
 const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
+
+/** PostgreSQL's ISO text of a day since 1970-01-01, `YYYY-MM-DD` (years before 1 as 1 - year), and whether it is BC */
+function isoDay(days: number): [string, boolean] {
+  const [y, mo, d] = civilFromDays(days);
+  return [`${String(y <= 0 ? 1 - y : y).padStart(4, '0')}-${pad2(mo)}-${pad2(d)}`, y <= 0];
+}
 
 /**
  * The text PostgreSQL outputs for the binary timestamp at `b[s, s + 8)` in a session with TimeZone UTC and DateStyle
@@ -213,13 +224,11 @@ export function timestampBinaryText(b: Uint8Array, s: number, len: number, withZ
     tod += DAY;
     days -= 1n;
   }
-  const [y, mo, d] = civilFromDays(Number(days) + PG_EPOCH_DAYS);
+  const [date, bc] = isoDay(Number(days) + PG_EPOCH_DAYS);
   const t = Number(tod);
   const us = t % 1_000_000;
   const sec = (t - us) / 1_000_000;
-  const bc = y <= 0;
-  const year = String(bc ? 1 - y : y).padStart(4, '0');
-  let out = `${year}-${pad2(mo)}-${pad2(d)} ${pad2(Math.floor(sec / 3600))}:${pad2(Math.floor(sec / 60) % 60)}:${pad2(sec % 60)}`;
+  let out = `${date} ${pad2(Math.floor(sec / 3600))}:${pad2(Math.floor(sec / 60) % 60)}:${pad2(sec % 60)}`;
   if (us) out += '.' + String(us).padStart(6, '0').replace(/0+$/, '');
   if (withZone) out += '+00';
   return bc ? out + ' BC' : out;
@@ -227,19 +236,18 @@ export function timestampBinaryText(b: Uint8Array, s: number, len: number, withZ
 
 /** Days since 1970-01-01 of a date in PostgreSQL's binary format at `b[s, s + 4)` (int32 days since 2000-01-01); NaN for ±infinity. */
 export function dateBinaryDays(b: Uint8Array, s: number): number {
-  const d = (b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!;
+  const d = int32At(b, s);
   return d === 0x7fffffff || d === -0x80000000 ? NaN : d + PG_EPOCH_DAYS;
 }
 
 /** The text PostgreSQL outputs (DateStyle ISO) for the binary date at `b[s, s + 4)`: `YYYY-MM-DD[ BC]`, `infinity`, `-infinity`. */
 export function dateBinaryText(b: Uint8Array, s: number, len: number): string {
   if (len !== 4) throw binaryFieldError('date', len, 4);
-  const d = (b[s]! << 24) | (b[s + 1]! << 16) | (b[s + 2]! << 8) | b[s + 3]!;
+  const d = int32At(b, s);
   if (d === 0x7fffffff) return 'infinity';
   if (d === -0x80000000) return '-infinity';
-  const [y, mo, day] = civilFromDays(d + PG_EPOCH_DAYS);
-  const out = `${String(y <= 0 ? 1 - y : y).padStart(4, '0')}-${pad2(mo)}-${pad2(day)}`;
-  return y <= 0 ? out + ' BC' : out;
+  const [date, bc] = isoDay(d + PG_EPOCH_DAYS);
+  return bc ? date + ' BC' : date;
 }
 
 /**

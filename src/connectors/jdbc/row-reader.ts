@@ -269,6 +269,8 @@ class RawRowsQuery {
   #submitted = false;
   #moreAsked = 0;
   #closeAsked = false;
+  /** the request's result formats (`binaryFormats`), given to every block */
+  readonly #binary: Uint8Array | null;
 
   constructor(
     readonly req: RowsRequest,
@@ -278,6 +280,7 @@ class RawRowsQuery {
   ) {
     // the size the previous result of this statement needed: one buffer per result, not a doubling series
     this.#acc = Buffer.allocUnsafeSlow(req.sizeHint && req.sizeHint > 0 ? req.sizeHint : 64 * 1024);
+    this.#binary = binaryFormats(req);
     this.promise = new Promise<RowBlock>((res, rej) => {
       this.#resolve = res;
       this.#reject = rej;
@@ -382,7 +385,7 @@ class RawRowsQuery {
 
   /** portal: the rows framed so far are one block; what follows `end` starts the next one's buffer */
   #finishBlock(end: number, last: boolean): void {
-    const block = new RowBlock(this.#acc, this.#rowAt, this.#count, end, binaryFormats(this.req));
+    const block = new RowBlock(this.#acc, this.#rowAt, this.#count, end, this.#binary);
     const next = Buffer.allocUnsafeSlow(Math.max(end + (end >> 3), this.#len - end, 1024));
     this.#acc.copy(next, 0, end, this.#len);
     this.#acc = next;
@@ -466,7 +469,7 @@ class RawRowsQuery {
       this.#reject(this.#error);
       for (const t of this.#takers.splice(0)) t.reject(this.#error);
     } else {
-      this.#resolve(new RowBlock(this.#acc, this.#rowAt, this.#count, this.#len, binaryFormats(this.req)));
+      this.#resolve(new RowBlock(this.#acc, this.#rowAt, this.#count, this.#len, this.#binary));
       // a portal closed before its rows were taken: nothing more comes
       const gone = new Error('the portal was closed');
       for (const t of this.#takers.splice(0)) t.reject(gone);

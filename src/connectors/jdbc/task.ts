@@ -203,7 +203,6 @@ export class JdbcSourceTask implements SourceTask {
   }
 }
 
-
 /** a batch requested ahead: `result` once it arrived; `extended` once the one after it was requested */
 interface ReadAhead {
   q: TableQuerier;
